@@ -1,0 +1,1 @@
+"""Ringly: an AI phone receptionist service."""
