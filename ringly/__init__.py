@@ -1,1 +1,73 @@
-"""Ringly: an AI phone receptionist service."""
+"""Ringly: an AI phone receptionist service. `create_app` is the one place an app is built."""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("ringly")
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app: config, extensions, Celery, Twilio gateway, blueprints, errors."""
+    import ringly.models  # noqa: F401  (the whole schema, for Alembic)
+    from ringly import errors, health, telephony
+    from ringly.admin import auth, cli
+    from ringly.config import describe_mode, load_config
+    from ringly.db import db, migrate
+    from ringly.docs_assets import init_app as init_docs_assets
+    from ringly.queue import celery_init_app
+
+    config = dict(config or {})
+    app = Flask(__name__, instance_path=config.pop("INSTANCE_PATH", None))
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(load_config(app.instance_path, config.pop("ENVIRON", None)))
+    app.config.from_mapping(config)
+    app.config.setdefault("API_SPEC_OPTIONS", _api_spec_options())
+    _configure_logging(app)
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
+    celery_init_app(app)
+    telephony.init_app(app)
+
+    api = errors.RinglyApi(app)
+    for blueprint in _api_blueprints():
+        api.register_blueprint(blueprint)
+    for module in (health, auth, errors, cli):
+        module.init_app(app)
+    init_docs_assets(app)
+    log.info(describe_mode(app.config))
+    return app
+
+
+def _api_blueprints() -> list:
+    from ringly.admin.views import blp as admin_blp
+
+    return [admin_blp]
+
+
+def _api_spec_options() -> dict[str, Any]:
+    return {
+        "info": {"description": "Ringly's API: provisioning numbers and reading what the "
+                 "receptionist recorded. Every route needs `Authorization: Bearer <key>`."},
+        "security": [{"bearerAuth": []}],
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def _configure_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=os.environ.get("LOG_LEVEL", "INFO"),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )

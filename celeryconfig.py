@@ -1,0 +1,33 @@
+"""Celery settings in Celery's own names; the broker URL comes from the app's configuration."""
+from datetime import timedelta
+
+# A task is acknowledged only after it ran, and re-queued if its worker dies mid-way,
+# so every task must be idempotent (they are: each one re-reads its job's recovery point).
+task_acks_late = True
+task_reject_on_worker_lost = True
+worker_prefetch_multiplier = 1
+task_ignore_result = True
+task_default_queue = "ringly"
+task_serializer = "json"
+accept_content = ["json"]
+timezone = "UTC"
+enable_utc = True
+broker_connection_retry_on_startup = True
+broker_transport_options = {
+    # A task not acknowledged within this time is delivered again (Redis transport).
+    "visibility_timeout": 600,
+}
+worker_cancel_long_running_tasks_on_connection_loss = True
+task_time_limit = 300
+task_soft_time_limit = 240
+
+beat_schedule = {
+    "reconcile-numbers": {
+        "task": "ringly.provisioning.reconcile_numbers",
+        "schedule": timedelta(minutes=5),
+    },
+    "sweep-stale-jobs": {
+        "task": "ringly.provisioning.sweep_stale_jobs",
+        "schedule": timedelta(minutes=1),
+    },
+}

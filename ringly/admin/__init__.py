@@ -1,0 +1,1 @@
+"""Administration: API keys and the audit trail."""

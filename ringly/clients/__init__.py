@@ -1,0 +1,1 @@
+"""Clients: the businesses Ringly answers for."""

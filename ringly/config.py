@@ -1,0 +1,119 @@
+"""Configuration read from the environment, with an embedded default for a first run."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SANDBOX_ACCOUNT_SID = "AC" + "5a" * 16
+SANDBOX_AUTH_TOKEN = "sandbox-auth-token"
+SANDBOX_DEFAULT_URL = "http://127.0.0.1:8765"
+EMBEDDED_WEBHOOK_BASE_URL = "http://127.0.0.1:5000"
+
+# Set in any environment that is not the embedded default; each one switches it off.
+EXTERNAL_SERVICE_VARS = ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "TWILIO_ACCOUNT_SID")
+REQUIRED_OUTSIDE_EMBEDDED = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "WEBHOOK_BASE_URL",
+)
+
+
+class ConfigurationError(RuntimeError):
+    """Start-up cannot go on: a setting is missing or wrong."""
+
+
+def _database_url(raw: str) -> str:
+    # Heroku-style URLs say postgres://, which SQLAlchemy 2 no longer accepts.
+    if raw.startswith("postgres://"):
+        return "postgresql://" + raw[len("postgres://"):]
+    return raw
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a number, not {raw!r}") from exc
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    return int(_float(env, name, default))
+
+
+def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Build the app's settings from environment variables."""
+    env = os.environ if env is None else env
+    embedded = not any(env.get(name) for name in EXTERNAL_SERVICE_VARS)
+    if not embedded:
+        missing = [name for name in REQUIRED_OUTSIDE_EMBEDDED if not env.get(name)]
+        if not (env.get("CELERY_BROKER_URL") or env.get("REDIS_URL")):
+            missing.append("CELERY_BROKER_URL (or REDIS_URL)")
+        if missing:
+            raise ConfigurationError(
+                "Ringly is not in the embedded default (one of "
+                f"{', '.join(EXTERNAL_SERVICE_VARS)} is set), so these must be set too: "
+                + ", ".join(missing)
+            )
+
+    instance = Path(instance_path)
+    sqlite_url = f"sqlite:///{instance / 'ringly.db'}"
+    broker_url = (
+        env.get("CELERY_BROKER_URL")
+        or env.get("REDIS_URL")
+        or f"sqla+sqlite:///{instance / 'celery-broker.db'}"
+    )
+    twilio_sid = env.get("TWILIO_ACCOUNT_SID") or SANDBOX_ACCOUNT_SID
+    twilio_base = env.get("TWILIO_API_BASE_URL") or (SANDBOX_DEFAULT_URL if embedded else None)
+    webhook_base = (env.get("WEBHOOK_BASE_URL") or EMBEDDED_WEBHOOK_BASE_URL).rstrip("/")
+    return {
+        "EMBEDDED": embedded,
+        "SANDBOX_MODE": twilio_sid == SANDBOX_ACCOUNT_SID or embedded,
+        "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_hex(32),
+        "SQLALCHEMY_DATABASE_URI": _database_url(env.get("DATABASE_URL") or sqlite_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY": {"task_default_queue": env.get("CELERY_QUEUE") or "ringly"},
+        "REDIS_URL": env.get("REDIS_URL"),
+        "TWILIO_ACCOUNT_SID": twilio_sid,
+        "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or SANDBOX_AUTH_TOKEN,
+        "TWILIO_API_BASE_URL": twilio_base,
+        "TWILIO_CONNECT_TIMEOUT": _float(env, "TWILIO_CONNECT_TIMEOUT", 3.05),
+        "TWILIO_READ_TIMEOUT": _float(env, "TWILIO_READ_TIMEOUT", 10.0),
+        "WEBHOOK_BASE_URL": webhook_base,
+        "WEBHOOK_FALLBACK_BASE_URL": (
+            env.get("WEBHOOK_FALLBACK_BASE_URL") or webhook_base
+        ).rstrip("/"),
+        "ELEVENLABS_API_KEY": env.get("ELEVENLABS_API_KEY") or None,
+        "ELEVENLABS_API_BASE_URL": env.get("ELEVENLABS_API_BASE_URL") or "https://api.elevenlabs.io",
+        "VALIDATE_TWILIO_SIGNATURES": True,
+        "PURCHASES_PER_HOUR_LIMIT": _int(env, "PURCHASES_PER_HOUR_LIMIT", 100),
+        "NUMBERS_TOTAL_LIMIT": _int(env, "NUMBERS_TOTAL_LIMIT", 1000),
+        "API_TITLE": "Ringly",
+        "API_VERSION": "1.0",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
+    }
+
+
+def describe_mode(config: Mapping[str, Any]) -> str:
+    """One line saying what Ringly talks to, for the start-up log."""
+    if config.get("SANDBOX_MODE"):
+        return (
+            "Ringly is in sandbox mode: Twilio requests go to the local sandbox at "
+            f"{config.get('TWILIO_API_BASE_URL')}; no real number is bought."
+        )
+    return "Ringly talks to real Twilio with account " + str(config.get("TWILIO_ACCOUNT_SID"))

@@ -1,0 +1,134 @@
+"""Domain errors and the one handler that turns every error into application/problem+json."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MIMETYPE = "application/problem+json"
+
+
+class RinglyError(Exception):
+    """Base of every error a service raises on purpose; it says nothing about HTTP."""
+
+    kind = "error"
+    title = "Request failed"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(RinglyError):
+    kind, title = "not-found", "Not found"
+
+
+class Conflict(RinglyError):
+    kind, title = "conflict", "Conflict"
+
+
+class InvalidInput(RinglyError):
+    kind, title = "invalid-input", "Invalid input"
+
+    def __init__(self, detail: str, errors: dict[str, Any] | None = None, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.errors = errors or {}
+
+
+class Unauthorized(RinglyError):
+    kind, title = "unauthorized", "Unauthorized"
+
+
+class LimitExceeded(RinglyError):
+    kind, title = "limit-exceeded", "Limit exceeded"
+
+
+class UpstreamUnavailable(RinglyError):
+    kind, title = "upstream-unavailable", "Upstream service unavailable"
+
+
+STATUS_BY_ERROR: dict[type[RinglyError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    InvalidInput: 422,
+    Unauthorized: 401,
+    LimitExceeded: 429,
+    UpstreamUnavailable: 503,
+}
+
+
+def problem_type(kind: str) -> str:
+    return f"urn:ringly:problem:{kind}"
+
+
+def problem_response(
+    status: int, title: str, detail: str, kind: str, **members: Any
+) -> Response:
+    """Build an RFC 9457 problem response; extra members sit beside the standard ones."""
+    body = {"type": problem_type(kind), "title": title, "status": status, "detail": detail}
+    body.update({k: v for k, v in members.items() if v is not None})
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="ringly"'
+    return response
+
+
+def _status_for(error: RinglyError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 400
+
+
+def handle_ringly_error(error: RinglyError) -> Response:
+    members = dict(error.extra)
+    if isinstance(error, InvalidInput) and error.errors:
+        members["errors"] = error.errors
+    status = _status_for(error)
+    response = problem_response(status, error.title, error.detail, error.kind, **members)
+    retry_after = error.extra.get("retry_after")
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(int(retry_after))
+    return response
+
+
+def _kind_for_http(error: HTTPException) -> str:
+    if error.code == 422:
+        return "invalid-input"
+    return (error.name or "error").lower().replace(" ", "-")
+
+
+class RinglyApi(Api):
+    """flask-smorest's Api with its error bodies replaced by problem+json."""
+
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        if isinstance(error, InternalServerError) and error.original_exception is not None:
+            log.exception("unhandled error", exc_info=error.original_exception)
+        data: dict[str, Any] = getattr(error, "data", None) or {}
+        members: dict[str, Any] = {}
+        detail = data.get("message") or error.description or error.name
+        if "messages" in data:
+            # webargs nests errors by location ("json", "query", "headers"); callers want fields.
+            messages = data["messages"]
+            members["errors"] = (
+                next(iter(messages.values())) if isinstance(messages, dict) and len(messages) == 1
+                else messages
+            )
+            detail = "The request has invalid fields; see errors."
+        code = error.code or 500
+        response = problem_response(code, error.name, str(detail), _kind_for_http(error), **members)
+        for name, value in (data.get("headers") or {}).items():
+            response.headers[name] = value
+        if code == 405 and error.get_response().headers.get("Allow"):
+            response.headers["Allow"] = error.get_response().headers["Allow"]
+        return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(RinglyError, handle_ringly_error)

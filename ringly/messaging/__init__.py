@@ -1,0 +1,1 @@
+"""Messaging: SMS in and out, and voicemails."""

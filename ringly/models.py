@@ -1,0 +1,18 @@
+"""Every model, imported once so Alembic and the app see the whole schema."""
+from ringly.admin.models import ApiKey, AuditEvent
+from ringly.booking.models import Appointment
+from ringly.clients.models import Client
+from ringly.messaging.models import Message
+from ringly.provisioning.models import PhoneNumber, ProvisioningJob
+from ringly.voice.models import Call
+
+__all__ = [
+    "ApiKey",
+    "Appointment",
+    "AuditEvent",
+    "Call",
+    "Client",
+    "Message",
+    "PhoneNumber",
+    "ProvisioningJob",
+]

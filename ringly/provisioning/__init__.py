@@ -1,0 +1,1 @@
+"""Provisioning: buying and configuring a number for a client, as a durable job."""

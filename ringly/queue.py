@@ -1,0 +1,66 @@
+"""Celery wired to the Flask app, and queueing tasks by name only after the commit they need."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from ringly.db import db
+
+log = logging.getLogger(__name__)
+
+_PENDING = "ringly_pending_tasks"
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Create the Celery app for this Flask app; tasks run inside its app context."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.import_name, task_cls=FlaskTask)
+    celery_app.config_from_object("celeryconfig")
+    celery_app.conf.update(broker_url=app.config["CELERY_BROKER_URL"])
+    celery_app.conf.update(app.config.get("CELERY", {}))
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app
+
+
+def get_celery() -> Celery:
+    return current_app.extensions["celery"]
+
+
+def enqueue_after_commit(task_name: str, *args: Any, **options: Any) -> None:
+    """Send a task by its stable name once the current transaction commits, never before."""
+    session = db.session()
+    session.info.setdefault(_PENDING, []).append(
+        (current_app.extensions["celery"], task_name, args, options)
+    )
+
+
+def send_now(task_name: str, *args: Any, **options: Any) -> None:
+    """Send a task at once (for callers outside any transaction, such as beat sweeps)."""
+    current_app.extensions["celery"].send_task(task_name, args=args, **options)
+
+
+@event.listens_for(Session, "after_commit")
+def _send_pending_tasks(session: Session) -> None:
+    pending = session.info.pop(_PENDING, [])
+    for celery_app, task_name, args, options in pending:
+        try:
+            celery_app.send_task(task_name, args=args, **options)
+        except Exception:
+            # The row is committed; the stale-job sweep re-sends what never reached the broker.
+            log.exception("could not queue %s%r; the sweep will retry it", task_name, args)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending_tasks(session: Session) -> None:
+    session.info.pop(_PENDING, None)

@@ -1,0 +1,1 @@
+"""Voice: the Rachel (English) and Lina (Spanish) TwiML flow."""

@@ -1,0 +1,39 @@
+"""Calls: one row per CallSid, holding the conversation's state and its final status."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ringly.db import Timestamped, UTCDateTime, db
+
+
+class Call(Timestamped, db.Model):
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(sa.String(34), unique=True)
+    client_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("clients.id", ondelete="SET NULL"), index=True
+    )
+    from_number: Mapped[str | None] = mapped_column(sa.String(32), index=True)
+    to_number: Mapped[str | None] = mapped_column(sa.String(32))
+    direction: Mapped[str | None] = mapped_column(sa.String(16))
+    status: Mapped[str | None] = mapped_column(sa.String(16))
+    language: Mapped[str | None] = mapped_column(sa.String(2))
+    # Where the caller is in the flow and what they have told us; never taken from the URL.
+    step: Mapped[str | None] = mapped_column(sa.String(64))
+    state: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    retries: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Twilio's SequenceNumber of the last status callback applied, so a replay changes nothing.
+    last_sequence: Mapped[int | None] = mapped_column()
+    duration_seconds: Mapped[int | None] = mapped_column()
+    price: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 4))
+    price_unit: Mapped[str | None] = mapped_column(sa.String(3))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    client = relationship("Client")

@@ -1,0 +1,1 @@
+"""Helpers the tests share: databases and servers on real sockets."""
