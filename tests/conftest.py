@@ -15,6 +15,7 @@ from ringly import create_app
 from ringly.admin.services import create_api_key
 from ringly.db import db
 from tests.support.databases import backend, fresh_postgres_database, fresh_sqlite_database
+from tests.support.worker import WorkerProcess
 from tests.support.wsgi_server import LiveServer
 
 pytest_plugins = ["tests.sandbox_fixtures"]
@@ -129,3 +130,13 @@ def api_key(app: Flask) -> str:
 @pytest.fixture
 def api_headers(api_key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"}
+
+
+@pytest.fixture(scope="session")
+def celery_worker(app: Flask, service_env: dict[str, str],
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
+    """A real worker process on this session's queue (started once, shared by e2e tests)."""
+    worker = WorkerProcess(service_env, tmp_path_factory.mktemp("worker") / "worker.log")
+    worker.start()
+    yield worker
+    worker.stop()

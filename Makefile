@@ -1,0 +1,49 @@
+# Ringly: `make run` starts everything on the embedded default, `make test` runs the suite.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SANDBOX_PORT ?= 8765
+WEB_PORT ?= 5000
+
+.PHONY: install run test smoke lint migrate sandbox bench chaos clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+## Start sandbox + web + worker + beat on the embedded default (SQLite, SQLite broker, sandbox).
+run: install
+	$(PY) scripts/run_dev.py --web-port $(WEB_PORT) --sandbox-port $(SANDBOX_PORT)
+
+## The whole suite on PostgreSQL + Redis, then the smoke subset on the embedded default.
+test: install lint
+	$(PY) -m pytest -q
+	RINGLY_TEST_DB=sqlite $(PY) -m pytest -q -m smoke
+
+smoke: install
+	RINGLY_TEST_DB=sqlite $(PY) -m pytest -q -m smoke
+
+lint: install
+	$(PY) -m ruff check .
+
+migrate: install
+	$(VENV)/bin/flask --app wsgi db upgrade
+
+## The Twilio sandbox alone, keeping what was bought in instance/sandbox-state.json.
+sandbox: install
+	$(PY) -m ringly.sandbox --port $(SANDBOX_PORT) --state-file instance/sandbox-state.json
+
+## Benchmarks print figures; they are not tests.
+bench: install
+	$(PY) bench/provisioning.py
+	$(PY) bench/voice.py
+
+## The long fault-injection run: SIGKILLed workers, a Redis restart, lost purchase responses.
+chaos: install
+	$(PY) -m pytest -q -s -m chaos
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,1 +1,0 @@
-"""Celery tasks: thin wrappers that load a row by id and call one service step."""
