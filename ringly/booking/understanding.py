@@ -6,6 +6,7 @@ lands on 2:30 PM for a business open in the afternoon and "in the morning" becom
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from ringly.clients.models import Client
 ZONEINFO = "/usr/share/zoneinfo"
 _LANG = {"en": "EN", "es": "ES"}
 _lock = threading.Lock()
+_NOON_ES = re.compile(r"\b(?:al|a|del|el)\s+mediod[ií]a\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ def warm_up() -> None:
 def understand(text: str, locale: str, now: datetime, tz_name: str) -> Understood | None:
     """The times in `text`, relative to `now` in the zone `tz_name`; None when there are none."""
     duckling, time_zones, langs = _duckling()
+    if locale == "es":
+        # Duckling reads "al mediodía" after a day as "until noon"; "a las 12" means noon here.
+        text = _NOON_ES.sub("a las 12", text)
     with _lock:
         ref = duckling.parse_ref_time(time_zones, tz_name, int(now.timestamp()))
         context = duckling.Context(ref, langs.get(locale, langs["en"]))
@@ -55,8 +60,16 @@ def understand(text: str, locale: str, now: datetime, tz_name: str) -> Understoo
     entities = [item for item in found if item.get("dim") == "time" and not item.get("latent")]
     if not entities:
         return None
-    best = max(entities, key=lambda item: item["end"] - item["start"])
+    # The longest reading wins; on a tie ("mañana por la mañana": this morning, or tomorrow
+    # morning?) the later one, since the caller used both words to say the later day.
+    best = max(entities, key=lambda item: (item["end"] - item["start"], _first_start(item)))
     return _from_value(best["value"], now.tzinfo)
+
+
+def _first_start(entity: dict[str, Any]) -> str:
+    value = entity["value"]
+    first = (value.get("values") or [value])[0]
+    return first.get("value") or first.get("from", {}).get("value") or ""
 
 
 def _from_value(value: dict[str, Any], tz: Any) -> Understood | None:
