@@ -52,8 +52,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _api_blueprints() -> list:
     from ringly.admin.views import blp as admin_blp
+    from ringly.booking.views import blp as appointments_blp
+    from ringly.messaging.api import blp as messages_blp
+    from ringly.voice.api import blp as calls_blp
 
-    return [admin_blp]
+    return [admin_blp, appointments_blp, calls_blp, messages_blp]
 
 
 def _api_spec_options() -> dict[str, Any]:

@@ -114,9 +114,10 @@ def answer_sms(form: Mapping[str, str]) -> str:
     return reply
 
 
-def list_messages(client_id: int) -> list[Message]:
+def list_messages(client_id: int, limit: int = 200) -> list[Message]:
     return list(db.session.scalars(
-        sa.select(Message).where(Message.client_id == client_id).order_by(Message.id.desc())))
+        sa.select(Message).where(Message.client_id == client_id)
+        .order_by(Message.id.desc()).limit(limit)))
 
 
 def _int(raw: str | None) -> int | None:

@@ -204,8 +204,3 @@ def _timestamp(raw: str | None) -> datetime | None:
         return parsedate_to_datetime(raw) if raw else None
     except (TypeError, ValueError):
         return None
-
-
-def list_calls(client_id: int) -> list[Call]:
-    return list(db.session.scalars(
-        sa.select(Call).where(Call.client_id == client_id).order_by(Call.id.desc())))
