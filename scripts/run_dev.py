@@ -99,6 +99,7 @@ def main() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
         if not wait_until_ready(f"{web_url}/readyz", processes, timeout=60):
             stop_all(processes)
