@@ -14,6 +14,8 @@ from ringly.messaging.models import Message
 from ringly.messaging.services import is_spanish
 from tests.voice.conftest import CALLER, CLIENT_NUMBER, make_client, parse_twiml, signed_post
 
+pytestmark = pytest.mark.smoke
+
 
 def _text(app, client, body, sid=None, sender=CALLER) -> str:
     response = signed_post(client, app, "/webhook/twilio/sms", {
