@@ -152,16 +152,26 @@ def main() -> None:
     with fresh_postgres_database("ringly_bench") as database_url, SandboxServer() as sandbox:
         try:
             bare_port = free_port()
-            processes.append(start_gunicorn("bench.bare_twiml:app", bare_port, {}))
+            engine = sa.create_engine(database_url)
+            with engine.begin() as connection:
+                connection.execute(sa.text("CREATE TABLE bench_bare_calls (id serial PRIMARY KEY,"
+                                           " call_sid varchar(34) UNIQUE)"))
+            engine.dispose()
+            processes.append(start_gunicorn("bench.bare_twiml:app", bare_port,
+                                            {"DATABASE_URL": database_url}))
             bare_base = f"http://127.0.0.1:{bare_port}"
-            bare = [signed(bare_port, bare_base, "t", "/voice/bare", {"CallSid": f"CA{n}"})
-                    for n in range(per_run)]
-            results[("bare constant TwiML", "-")] = measure(
-                bare_port, bare, options.rate, options.seconds, options.connections,
-                options.closed_seconds)
+            for label, path in (("bare constant TwiML", "/voice/bare"),
+                                ("bare + 1 PG insert/commit", "/voice/bare-db")):
+                bare = [signed(bare_port, bare_base, "t", path, {"CallSid": f"CA{n}"})
+                        for n in range(per_run)]
+                results[(label, "-")] = measure(bare_port, bare, options.rate, options.seconds,
+                                                options.connections, options.closed_seconds)
+            stop(processes.pop())
             for mode in ("cached", "failing"):
-                results.update(run_mode(mode, options, per_run, database_url, sandbox, workdir,
-                                        processes))
+                # A database per mode, so one run's dead rows and autovacuum never slow the next.
+                with fresh_postgres_database(f"ringly_bench_{mode}") as mode_database_url:
+                    results.update(run_mode(mode, options, per_run, mode_database_url, sandbox,
+                                            workdir / mode, processes))
         finally:
             for process in processes:
                 stop(process)
@@ -178,6 +188,7 @@ def run_mode(mode, options, per_run, database_url, sandbox, workdir, processes):
            "SECRET_KEY": "bench", "ELEVENLABS_API_KEY": "bench-key",
            "ELEVENLABS_API_BASE_URL": sandbox.url, "LOG_LEVEL": "WARNING",
            "AUDIO_CACHE_DIR": str(workdir / f"audio-{mode}")}
+    workdir.mkdir(parents=True, exist_ok=True)
     app = create_app({"ENVIRON": env, "INSTANCE_PATH": str(workdir / "instance")})
     with app.app_context():
         flask_migrate.upgrade()

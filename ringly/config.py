@@ -102,6 +102,8 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "ELEVENLABS_LINA_VOICE_ID": env.get("ELEVENLABS_LINA_VOICE_ID") or "VmejBeYhbrcTPwDniox7",
         "ELEVENLABS_MODEL_ID": env.get("ELEVENLABS_MODEL_ID") or "eleven_multilingual_v2",
         "AUDIO_CACHE_DIR": env.get("AUDIO_CACHE_DIR") or None,
+        "ELEVENLABS_BREAKER_THRESHOLD": _int(env, "ELEVENLABS_BREAKER_THRESHOLD", 3),
+        "ELEVENLABS_BREAKER_COOLDOWN": _float(env, "ELEVENLABS_BREAKER_COOLDOWN", 60.0),
         "VALIDATE_TWILIO_SIGNATURES": True,
         "PURCHASES_PER_HOUR_LIMIT": _int(env, "PURCHASES_PER_HOUR_LIMIT", 100),
         "NUMBERS_TOTAL_LIMIT": _int(env, "NUMBERS_TOTAL_LIMIT", 1000),
