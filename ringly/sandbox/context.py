@@ -1,0 +1,24 @@
+"""The per-app sandbox services (config, state, faults) and how routes reach them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from ringly.sandbox.faults import FaultInjector
+from ringly.sandbox.state import SandboxState
+
+
+@dataclass
+class SandboxContext:
+    """What every sandbox route needs; one per app instance, never module-global."""
+
+    account_sid: str
+    auth_token: str
+    state: SandboxState
+    faults: FaultInjector
+
+
+def sandbox_context() -> SandboxContext:
+    return current_app.extensions["ringly_sandbox"]

@@ -1,0 +1,68 @@
+"""Unauthenticated JSON control API under /sandbox/: reset, ledger, owned numbers, faults."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from ringly.sandbox.context import sandbox_context
+
+control_api = Blueprint("sandbox_control", __name__, url_prefix="/sandbox")
+
+
+def problem(status: int, title: str, detail: str) -> Response:
+    """An RFC 9457 problem answer, the shape every control-route error uses."""
+    response = jsonify({"type": "about:blank", "title": title, "status": status, "detail": detail})
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _public(records: list[dict]) -> list[dict]:
+    return [{k: v for k, v in record.items() if k != "_seq"} for record in records]
+
+
+@control_api.post("/reset")
+def reset_sandbox() -> Response:
+    ctx = sandbox_context()
+    ctx.state.reset()
+    ctx.faults.clear()
+    return jsonify({"reset": True})
+
+
+@control_api.get("/ledger")
+def read_ledger() -> Response:
+    return jsonify({"ledger": sandbox_context().state.ledger()})
+
+
+@control_api.get("/numbers")
+def read_owned_numbers() -> Response:
+    return jsonify({"numbers": _public(sandbox_context().state.owned_numbers())})
+
+
+@control_api.get("/messages")
+def read_messages() -> Response:
+    return jsonify({"messages": _public(sandbox_context().state.messages())})
+
+
+@control_api.get("/faults")
+def read_faults() -> Response:
+    ctx = sandbox_context()
+    return jsonify({"faults": ctx.faults.settings(), "in_flight": ctx.faults.in_flight()})
+
+
+@control_api.post("/faults")
+def configure_faults() -> Response:
+    settings = request.get_json(silent=True)
+    if not isinstance(settings, dict):
+        return problem(400, "Bad fault settings", "Send a JSON object of fault settings.")
+    try:
+        sandbox_context().faults.configure(settings)
+    except (TypeError, ValueError) as error:
+        return problem(400, "Bad fault settings", str(error))
+    return jsonify({"faults": sandbox_context().faults.settings()})
+
+
+@control_api.delete("/faults")
+def clear_faults() -> Response:
+    sandbox_context().faults.clear()
+    return jsonify({"faults": sandbox_context().faults.settings()})
