@@ -21,6 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from ringly.config import describe_mode, load_config
     from ringly.db import db, migrate
     from ringly.docs_assets import init_app as init_docs_assets
+    from ringly.provisioning import cli as provisioning_cli
     from ringly.queue import celery_init_app
 
     config = dict(config or {})
@@ -41,7 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api = errors.RinglyApi(app)
     for blueprint in _api_blueprints():
         api.register_blueprint(blueprint)
-    for module in (health, auth, errors, cli):
+    for module in (health, auth, errors, cli, provisioning_cli):
         module.init_app(app)
     init_docs_assets(app)
     log.info(describe_mode(app.config))
@@ -50,8 +51,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _api_blueprints() -> list:
     from ringly.admin.views import blp as admin_blp
+    from ringly.clients.views import blp as clients_blp
+    from ringly.provisioning.views import blp as provisioning_blp
 
-    return [admin_blp]
+    return [admin_blp, provisioning_blp, clients_blp]
 
 
 def _api_spec_options() -> dict[str, Any]:
