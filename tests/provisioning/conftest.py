@@ -1,6 +1,7 @@
 """Provisioning fixtures: the sandbox wired to the app, pools emptied, a voice-entry check."""
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,9 +41,27 @@ def make_job(body: dict[str, Any], **fields: Any) -> ProvisioningJob:
     client = Client(business_name=body["business_name"], email=body["email"])
     db.session.add(client)
     db.session.flush()
-    job = ProvisioningJob(client_id=client.id, state="queued", tag=fields.pop("tag", None)
-                          or __import__("secrets").token_hex(4), request=dict(body),
+    fields.setdefault("state", "queued")
+    fields.setdefault("tag", secrets.token_hex(4))
+    job = ProvisioningJob(client_id=client.id, request=dict(body),
                           request_fingerprint=fingerprint(body), **fields)
     db.session.add(job)
     db.session.commit()
     return job
+
+
+def provisioned_client(area_code: str = "415", name: str = "Bella Salon") -> tuple[int, str]:
+    """A client whose job bought and configured a number (up to verification): (id, sid)."""
+    from ringly.provisioning import saga
+    from ringly.provisioning.exceptions import RetryLater
+
+    job_id = make_job({"business_name": name, "email": "o@example.com",
+                       "areaCode": area_code}).id
+    try:
+        saga.advance(job_id)
+    except RetryLater:
+        pass  # stopped at verification: the number is bought, recorded and configured
+    db.session.remove()
+    job = db.session.get(ProvisioningJob, job_id)
+    assert job.twilio_sid, job.error_message
+    return job.client_id, job.twilio_sid

@@ -190,8 +190,8 @@ def test_retry_after_lost_purchase_response_adopts_number_without_buying_again(p
 def test_job_found_mid_purchase_after_a_crash_looks_before_buying(prov, sandbox):
     from datetime import UTC, datetime
 
-    from ringly.telephony import get_gateway
     from ringly.provisioning.numbers import desired_webhooks
+    from ringly.telephony import get_gateway
 
     job = make_job({**BODY, "areaCode": "720"})
     number = get_gateway().search_available(area_code="720", limit=1)[0].phone_number
