@@ -21,8 +21,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from ringly.config import describe_mode, load_config
     from ringly.db import db, migrate
     from ringly.docs_assets import init_app as init_docs_assets
+    from ringly.messaging import views as messaging_views
     from ringly.provisioning import cli as provisioning_cli
     from ringly.queue import celery_init_app
+    from ringly.voice import views as voice_views
 
     config = dict(config or {})
     app = Flask(__name__, instance_path=config.pop("INSTANCE_PATH", None))
@@ -42,7 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api = errors.RinglyApi(app)
     for blueprint in _api_blueprints():
         api.register_blueprint(blueprint)
-    for module in (health, auth, errors, cli, provisioning_cli):
+    for module in (health, auth, errors, cli, voice_views, messaging_views, provisioning_cli):
         module.init_app(app)
     init_docs_assets(app)
     log.info(describe_mode(app.config))

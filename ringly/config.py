@@ -96,6 +96,12 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         ).rstrip("/"),
         "ELEVENLABS_API_KEY": env.get("ELEVENLABS_API_KEY") or None,
         "ELEVENLABS_API_BASE_URL": env.get("ELEVENLABS_API_BASE_URL") or "https://api.elevenlabs.io",
+        "ELEVENLABS_RACHEL_VOICE_ID": (
+            env.get("ELEVENLABS_RACHEL_VOICE_ID") or "21m00Tcm4TlvDq8ikWAM"
+        ),
+        "ELEVENLABS_LINA_VOICE_ID": env.get("ELEVENLABS_LINA_VOICE_ID") or "VmejBeYhbrcTPwDniox7",
+        "ELEVENLABS_MODEL_ID": env.get("ELEVENLABS_MODEL_ID") or "eleven_multilingual_v2",
+        "AUDIO_CACHE_DIR": env.get("AUDIO_CACHE_DIR") or None,
         "VALIDATE_TWILIO_SIGNATURES": True,
         "PURCHASES_PER_HOUR_LIMIT": _int(env, "PURCHASES_PER_HOUR_LIMIT", 100),
         "NUMBERS_TOTAL_LIMIT": _int(env, "NUMBERS_TOTAL_LIMIT", 1000),

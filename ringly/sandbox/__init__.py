@@ -24,7 +24,8 @@ _DEFAULTS = {
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the sandbox app; each setting comes from ``config``, else the env, else a default."""
-    from ringly.sandbox import messages, numbers  # noqa: F401  (registers routes)
+    from ringly.sandbox import messages, numbers, tts  # noqa: F401  (registers routes)
+    from ringly.sandbox.calls_api import calls_api
     from ringly.sandbox.control import control_api, problem
     from ringly.sandbox.rest import twilio_api
 
@@ -41,7 +42,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         faults=FaultInjector(),
     )
     app.register_blueprint(twilio_api)
+    app.register_blueprint(tts.tts_api)
     app.register_blueprint(control_api)
+    app.register_blueprint(calls_api)
 
     @app.errorhandler(404)
     def render_not_found(_error: Exception) -> Response:

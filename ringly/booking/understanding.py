@@ -1,0 +1,141 @@
+"""What day and time a caller said, in English or Spanish, with Duckling (chosen by measurement).
+
+`understand` only reads the words; `resolve` picks the slot using the client's hours, so "at 2:30"
+lands on 2:30 PM for a business open in the afternoon and "in the morning" becomes a window.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from ringly.booking.slots import is_slot, opening_spans, slots_between, to_local
+from ringly.clients.models import Client
+
+ZONEINFO = "/usr/share/zoneinfo"
+_LANG = {"en": "EN", "es": "ES"}
+_lock = threading.Lock()
+_NOON_ES = re.compile(r"\b(?:al|a|del|el)\s+mediod[ií]a\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Understood:
+    """Exact moments the words may mean (best first), or a window to pick the first slot in."""
+
+    candidates: tuple[datetime, ...] = ()
+    window: tuple[datetime, datetime] | None = None
+
+
+@lru_cache(maxsize=1)
+def _duckling() -> tuple[Any, Any, dict[str, Any]]:
+    import duckling  # a native library: loaded on first use, once per process
+
+    time_zones = duckling.load_time_zones(ZONEINFO)
+    langs = {code: duckling.default_locale_lang(duckling.parse_lang(lang))
+             for code, lang in _LANG.items()}
+    return duckling, time_zones, langs
+
+
+def warm_up() -> None:
+    """Load Duckling now (at start-up) so the first caller does not pay for it."""
+    _duckling()
+
+
+def understand(text: str, locale: str, now: datetime, tz_name: str) -> Understood | None:
+    """The times in `text`, relative to `now` in the zone `tz_name`; None when there are none."""
+    duckling, time_zones, langs = _duckling()
+    if locale == "es":
+        # Duckling reads "al mediodía" after a day as "until noon"; "a las 12" means noon here.
+        text = _NOON_ES.sub("a las 12", text)
+    with _lock:
+        ref = duckling.parse_ref_time(time_zones, tz_name, int(now.timestamp()))
+        context = duckling.Context(ref, langs.get(locale, langs["en"]))
+        found = duckling.parse(text, context, duckling.parse_dimensions(["time"]), False)
+    if isinstance(found, str):
+        found = json.loads(found)
+    entities = [item for item in found if item.get("dim") == "time" and not item.get("latent")]
+    if not entities:
+        return None
+    # The longest reading wins; on a tie ("mañana por la mañana": this morning, or tomorrow
+    # morning?) the later one, since the caller used both words to say the later day.
+    best = max(entities, key=lambda item: (item["end"] - item["start"], _first_start(item)))
+    return _from_value(best["value"], now.tzinfo)
+
+
+def _first_start(entity: dict[str, Any]) -> str:
+    value = entity["value"]
+    first = (value.get("values") or [value])[0]
+    return first.get("value") or first.get("from", {}).get("value") or ""
+
+
+def _from_value(value: dict[str, Any], tz: Any) -> Understood | None:
+    values = value.get("values") or [value]
+    first = values[0]
+    if first.get("type") == "interval":
+        start = first.get("from", {}).get("value")
+        end = first.get("to", {}).get("value")
+        if not start and not end:
+            return None
+        start_at = _parse(start, tz) if start else _parse(end, tz) - timedelta(hours=4)
+        end_at = _parse(end, tz) if end else start_at + timedelta(hours=12)
+        return Understood(window=(start_at, end_at))
+    grain = first.get("grain")
+    if grain in ("hour", "minute", "second"):
+        candidates = tuple(_parse(item["value"], tz) for item in values if "value" in item)
+        return Understood(candidates=candidates)
+    span = {"day": timedelta(days=1), "week": timedelta(days=7)}.get(grain)
+    if span is None:
+        return None  # a month or a year is too vague to book: ask again
+    start_at = _parse(first["value"], tz)
+    return Understood(window=(start_at, start_at + span))
+
+
+def _parse(raw: str, tz: Any) -> datetime:
+    return datetime.fromisoformat(raw).astimezone(tz)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The slot the caller meant if it is bookable; else what they asked for (to offer nearby)."""
+
+    slot: datetime | None
+    asked: datetime | None
+
+
+def resolve(client: Client, understood: Understood, now: datetime,
+            taken: set[datetime]) -> Resolution:
+    """Turn understood words into a bookable slot, using the client's hours and bookings."""
+    if understood.window is not None:
+        start, end = understood.window
+        start = max(start, now)
+        for slot in slots_between(client, start, end):
+            if slot > now and slot not in taken:
+                return Resolution(slot, None)
+        return Resolution(None, start if start < end else None)
+    future = [moment for moment in understood.candidates if moment > now]
+    if not future:
+        return Resolution(None, None)
+    # Duckling lists both readings of an hour said without am/pm (2:30 and 14:30) and later
+    # days too; keep the first day's readings and prefer one inside the opening hours.
+    same_day = [moment for moment in future if moment.date() == future[0].date()]
+    in_hours = [moment for moment in same_day if _inside_hours(client, moment)]
+    asked = in_hours[0] if in_hours else _daytime(same_day)
+    if is_slot(client, asked) and asked not in taken:
+        return Resolution(asked, None)
+    return Resolution(None, asked)
+
+
+def _inside_hours(client: Client, moment: datetime) -> bool:
+    local = to_local(client, moment)
+    return any(opens <= local < closes for opens, closes in opening_spans(client, local.date()))
+
+
+def _daytime(moments: list[datetime]) -> datetime:
+    for moment in moments:
+        if 8 <= moment.hour < 20:
+            return moment
+    return moments[0]

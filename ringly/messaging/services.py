@@ -1,0 +1,119 @@
+"""Messages in: voicemails left on calls, and texts answered with CONFIRM / CANCEL / help."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from ringly.booking import services as booking
+from ringly.booking.slots import to_local
+from ringly.clients.models import Client
+from ringly.db import db
+from ringly.messaging.models import Message
+from ringly.voice.conversation import normalise
+from ringly.voice.prompts import prompt, short_when
+
+CANCEL_WORDS = {"cancel", "cancelar", "stop cita"}
+CONFIRM_WORDS = {"confirm", "confirmar", "confirmo", "yes", "si"}
+SPANISH_HINTS = {"hola", "gracias", "cita", "quiero", "por", "favor", "cancelar", "confirmar",
+                 "si", "que", "cuando", "manana", "buenos", "dias", "para", "una", "mi", "el",
+                 "la", "de", "necesito", "ayuda", "horario"}
+
+
+def store_voicemail(client_id: int | None, call_sid: str, form: Mapping[str, str],
+                    language: str) -> Message:
+    """Keep a recording (once, however often Twilio posts it)."""
+    key = f"voicemail:{call_sid}"
+    existing = db.session.scalar(sa.select(Message).where(Message.dedupe_key == key))
+    if existing is not None:
+        return existing
+    message = Message(
+        sid=form.get("RecordingSid"), dedupe_key=key, client_id=client_id, call_sid=call_sid,
+        channel="voicemail", direction="inbound", from_number=form.get("From"),
+        to_number=form.get("To"), recording_url=form.get("RecordingUrl"),
+        recording_duration=_int(form.get("RecordingDuration")), language=language,
+        status="received", transcription=form.get("TranscriptionText"),
+    )
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def store_transcription(form: Mapping[str, str]) -> None:
+    sid = form.get("RecordingSid")
+    message = db.session.scalar(sa.select(Message).where(Message.sid == sid)) if sid else None
+    if message is not None and form.get("TranscriptionText"):
+        message.transcription = form["TranscriptionText"]
+        db.session.commit()
+
+
+def store_fallback_voicemail(form: Mapping[str, str]) -> None:
+    client = db.session.scalar(sa.select(Client).where(Client.ringlypro_number == form.get("To")))
+    store_voicemail(client.id if client else None, form.get("CallSid", ""), form, "en")
+    db.session.commit()
+
+
+def is_spanish(text: str) -> bool:
+    """Simple on purpose: accents or ¿¡, or common Spanish words, mean Spanish."""
+    if re.search(r"[ñáéíóú¿¡]", text.lower()):
+        return True
+    return bool(set(normalise(text).split()) & SPANISH_HINTS)
+
+
+def answer_sms(form: Mapping[str, str]) -> str:
+    """Store an inbound text, act on CANCEL/CONFIRM, and return the reply text (same reply on a
+    replay, with nothing done twice)."""
+    sid = form.get("MessageSid") or form.get("SmsSid")
+    body = (form.get("Body") or "").strip()
+    if sid:
+        earlier = db.session.scalar(sa.select(Message).where(Message.dedupe_key == f"reply:{sid}"))
+        if earlier is not None:
+            return earlier.body or ""
+    language = "es" if is_spanish(body) else "en"
+    client = db.session.scalar(sa.select(Client).where(Client.ringlypro_number == form.get("To")))
+    client_id = client.id if client else None
+    inbound = Message(sid=sid, client_id=client_id, channel="sms", direction="inbound",
+                      from_number=form.get("From"), to_number=form.get("To"), body=body,
+                      language=language, status="received")
+    command = normalise(body)
+    appointment = booking.next_appointment(client.id, form.get("From", "")) if client else None
+    if command in CANCEL_WORDS or command in CONFIRM_WORDS:
+        if appointment is None:
+            reply = prompt("sms_no_appointment", language)
+        else:
+            when = short_when(to_local(client, appointment.starts_at), language)
+            if command in CANCEL_WORDS:
+                booking.cancel(appointment)
+                reply = prompt("sms_cancelled", language, when=when)
+            else:
+                booking.confirm(appointment)
+                reply = prompt("sms_confirmed", language, when=when)
+            inbound.appointment_id = appointment.id
+    else:
+        reply = prompt("sms_help", language)
+    outbound = Message(dedupe_key=f"reply:{sid}" if sid else None, client_id=client_id,
+                       channel="sms", direction="outbound", from_number=form.get("To"),
+                       to_number=form.get("From"), body=reply, language=language,
+                       purpose="reply", status="sent",
+                       appointment_id=inbound.appointment_id)
+    try:
+        db.session.add_all([inbound, outbound])
+        db.session.commit()
+    except IntegrityError:
+        # The same MessageSid raced in twice: the first one acted; answer like it did.
+        db.session.rollback()
+    return reply
+
+
+def list_messages(client_id: int) -> list[Message]:
+    return list(db.session.scalars(
+        sa.select(Message).where(Message.client_id == client_id).order_by(Message.id.desc())))
+
+
+def _int(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None

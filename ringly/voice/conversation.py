@@ -1,0 +1,284 @@
+"""The conversation: each step turns (call state, caller input, locale) into the next TwiML."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import phonenumbers
+from twilio.twiml.voice_response import VoiceResponse
+
+from ringly.booking import services as booking
+from ringly.booking.slots import to_local
+from ringly.clients.models import Client
+from ringly.voice import flow
+from ringly.voice.flow import Line, Scene
+from ringly.voice.prompts import HINTS, WORDS, hours_summary, prompt, spoken_code, spoken_when
+
+MAX_REPROMPTS = 2
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What the caller did: keys pressed, words said, and the rest of Twilio's form."""
+
+    digits: str = ""
+    speech: str = ""
+    form: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.digits and not self.speech
+
+
+@dataclass
+class Ctx:
+    """One turn's world: the client, the caller, the state to update, and how to speak."""
+
+    client: Client
+    caller: str | None
+    call_sid: str
+    state: dict[str, Any]
+    scene: Scene
+    now: datetime
+    transcription_url: str
+
+    @property
+    def locale(self) -> str:
+        return self.scene.locale
+
+    def caller_is_phone(self) -> bool:
+        return bool(self.caller and self.caller.startswith("+"))
+
+
+@dataclass(frozen=True)
+class Reply:
+    step: str | None  # None: the call ends with this document
+    response: VoiceResponse
+    language: str | None = None  # set when the caller picked a language this turn
+
+
+def normalise(text: str) -> str:
+    """Lower case, accents stripped, punctuation to spaces: "¡Sí!" -> "si"."""
+    folded = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^a-z0-9: ]", " ", plain).split())
+
+
+def said(turn: Turn, meaning: str, locale: str) -> bool:
+    words = f" {normalise(turn.speech)} "
+    return any(f" {word} " in words for word in WORDS[meaning][locale])
+
+
+# -- prompts for each step (also used to re-prompt and to answer a stale request) -------------
+def greeting(ctx: Ctx) -> Line:
+    if ctx.client.custom_greeting:
+        return ctx.client.custom_greeting, ctx.locale
+    return ctx.scene.line("greeting", business=ctx.client.business_name)
+
+
+def step_prompt(ctx: Ctx, step: str, before: list[Line] | None = None) -> VoiceResponse:
+    """The document that (re-)asks the question of `step`, after the lines in `before`."""
+    lines = list(before or [])
+    scene = ctx.scene
+    if step == "language":
+        lines += [(prompt("language_menu", "en"), "en"), (prompt("language_menu", "es"), "es")]
+        return flow.ask(scene, lines, step, hints=HINTS["language"])
+    if step == "intent":
+        lines.append(scene.line("intent_menu"))
+        return flow.ask(scene, lines, step, hints=HINTS["intent"][ctx.locale])
+    if step == "book-name":
+        lines.append(scene.line("ask_name"))
+        return flow.ask(scene, lines, step, num_digits=None, timeout=6)
+    if step == "book-phone":
+        key = "ask_phone" if ctx.caller_is_phone() else "ask_phone_no_caller_id"
+        lines.append(scene.line(key, name=ctx.state.get("name", "")))
+        return flow.ask(scene, lines, step, num_digits=None, timeout=8)
+    if step == "book-time":
+        lines.append(scene.line("ask_time"))
+        return flow.ask(scene, lines, step, num_digits=None, timeout=6)
+    if step == "book-confirm":
+        when = spoken_when(to_local(ctx.client, _moment(ctx.state["candidate"])), ctx.locale)
+        lines.append(scene.line("confirm_time", when=when))
+        return flow.ask(scene, lines, step)
+    if step == "book-pick":
+        options = ", ".join(
+            prompt("option", ctx.locale, n=index,
+                   when=spoken_when(to_local(ctx.client, _moment(iso)), ctx.locale))
+            for index, iso in enumerate(ctx.state.get("options", []), start=1)
+        )
+        lines.append(scene.line("offer_alternatives", options=options))
+        return flow.ask(scene, lines, step, num_digits=1, timeout=6)
+    if step == "voicemail":
+        lines.append(scene.line("voicemail"))
+        return flow.record(scene, lines, step, ctx.transcription_url)
+    raise ValueError(f"no prompt for step {step!r}")
+
+
+def _moment(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
+
+
+def reprompt(ctx: Ctx, step: str, turn: Turn) -> Reply:
+    """Ask again after silence or nonsense, at most twice; then end politely, never in silence."""
+    attempts = ctx.state.setdefault("attempts", {})
+    attempts[step] = attempts.get(step, 0) + 1
+    problem = ctx.scene.line("no_input" if turn.empty else "not_understood")
+    if attempts[step] > MAX_REPROMPTS:
+        return Reply(None, flow.finish(ctx.scene, [problem, ctx.scene.line("goodbye_no_answer")]))
+    return Reply(step, step_prompt(ctx, step, [problem]))
+
+
+def start(ctx: Ctx) -> Reply:
+    """The first answer: greet in the remembered language, or offer the language menu."""
+    if ctx.state.get("remembered_language"):
+        return Reply("intent", step_prompt(ctx, "intent", [greeting(ctx)]))
+    return Reply("language", step_prompt(ctx, "language"))
+
+
+# -- step handlers ---------------------------------------------------------------------------
+def on_language(ctx: Ctx, turn: Turn) -> Reply:
+    choice = None
+    if turn.digits == "1" or said(turn, "english", "en"):
+        choice = "en"
+    elif turn.digits == "2" or said(turn, "spanish", "es"):
+        choice = "es"
+    elif turn.empty:
+        choice = "en"  # silence means English, as callers expect from the original line
+    attempts = ctx.state.setdefault("attempts", {})
+    if choice is None and attempts.get("language", 0) >= MAX_REPROMPTS:
+        choice = "en"
+    if choice is None:
+        return reprompt(ctx, "language", turn)
+    ctx.scene = Scene(choice, ctx.scene.base_url, ctx.scene.turn, ctx.scene.audio_url)
+    return Reply("intent", step_prompt(ctx, "intent", [greeting(ctx)]), language=choice)
+
+
+def on_intent(ctx: Ctx, turn: Turn) -> Reply:
+    if turn.digits == "1" or said(turn, "book", ctx.locale):
+        return Reply("book-name", step_prompt(ctx, "book-name"))
+    if turn.digits == "2" or said(turn, "message", ctx.locale):
+        return Reply("voicemail", step_prompt(ctx, "voicemail"))
+    if turn.digits == "3" or said(turn, "hours", ctx.locale):
+        hours = ctx.scene.line("hours", hours=hours_summary(ctx.client.business_hours or {},
+                                                            ctx.locale))
+        return Reply("intent", step_prompt(ctx, "intent", [hours]))
+    if turn.digits == "4" or said(turn, "person", ctx.locale):
+        if ctx.client.forwarding_number:
+            return Reply("dial", flow.dial(ctx.scene, [ctx.scene.line("connecting")],
+                                           ctx.client.forwarding_number,
+                                           ctx.client.ringlypro_number, "dial"))
+        return Reply("voicemail", step_prompt(ctx, "voicemail",
+                                              [ctx.scene.line("nobody_available")]))
+    return reprompt(ctx, "intent", turn)
+
+
+def on_book_name(ctx: Ctx, turn: Turn) -> Reply:
+    name = " ".join(turn.speech.split()).strip(" .,")
+    if not name or len(name) > 100:
+        return reprompt(ctx, "book-name", turn)
+    ctx.state["name"] = name
+    return Reply("book-phone", step_prompt(ctx, "book-phone"))
+
+
+def on_book_phone(ctx: Ctx, turn: Turn) -> Reply:
+    if turn.digits == "1" and ctx.caller_is_phone():
+        ctx.state["phone"] = ctx.caller
+        return Reply("book-time", step_prompt(ctx, "book-time"))
+    number = e164(turn.digits or turn.speech, ctx.client.country or "US")
+    if number is None:
+        return reprompt(ctx, "book-phone", turn)
+    ctx.state["phone"] = number
+    return Reply("book-time", step_prompt(ctx, "book-time"))
+
+
+def e164(raw: str, country: str) -> str | None:
+    """A typed or spoken number in E.164, or None when it is not a valid number."""
+    digits = re.sub(r"[^\d+]", "", raw)
+    if len(digits.lstrip("+")) < 7:
+        return None
+    try:
+        parsed = phonenumbers.parse(digits, country)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def on_book_time(ctx: Ctx, turn: Turn) -> Reply:
+    if turn.empty or not turn.speech:
+        return reprompt(ctx, "book-time", turn)
+    check = booking.check_time(ctx.client, turn.speech, ctx.locale, ctx.now)
+    if check.slot is not None:
+        ctx.state["candidate"] = check.slot.isoformat()
+        return Reply("book-confirm", step_prompt(ctx, "book-confirm"))
+    if check.asked is None:
+        # Not understood: ask again, never guess.
+        attempts = ctx.state.setdefault("attempts", {})
+        attempts["book-time"] = attempts.get("book-time", 0) + 1
+        sorry = ctx.scene.line("time_not_understood")
+        if attempts["book-time"] > MAX_REPROMPTS:
+            return Reply(None, flow.finish(ctx.scene, [sorry, ctx.scene.line("goodbye_no_answer")]))
+        return Reply("book-time", step_prompt(ctx, "book-time", [sorry]))
+    when = spoken_when(to_local(ctx.client, check.asked), ctx.locale)
+    return offer(ctx, [ctx.scene.line("slot_unavailable", when=when)], check.alternatives)
+
+
+def offer(ctx: Ctx, before: list[Line], alternatives: list[datetime]) -> Reply:
+    if not alternatives:
+        return Reply("book-time", flow.ask(ctx.scene, [*before, ctx.scene.line("no_alternatives")],
+                                           "book-time", num_digits=None, timeout=6))
+    ctx.state["options"] = [moment.isoformat() for moment in alternatives]
+    return Reply("book-pick", step_prompt(ctx, "book-pick", before))
+
+
+def on_book_pick(ctx: Ctx, turn: Turn) -> Reply:
+    options = ctx.state.get("options", [])
+    if turn.digits.isdigit() and 1 <= int(turn.digits) <= len(options):
+        ctx.state["candidate"] = options[int(turn.digits) - 1]
+        return Reply("book-confirm", step_prompt(ctx, "book-confirm"))
+    if turn.speech:
+        return on_book_time(ctx, turn)
+    return reprompt(ctx, "book-pick", turn)
+
+
+def on_book_confirm(ctx: Ctx, turn: Turn) -> Reply:
+    if turn.digits == "2" or (not turn.digits and said(turn, "no", ctx.locale)):
+        return Reply("book-time", step_prompt(ctx, "book-time"))
+    if not (turn.digits == "1" or said(turn, "yes", ctx.locale)):
+        return reprompt(ctx, "book-confirm", turn)
+    start = _moment(ctx.state["candidate"])
+    try:
+        appointment = booking.book_slot(
+            ctx.client, call_sid=ctx.call_sid, name=ctx.state["name"],
+            phone=ctx.state["phone"], starts_at=start, language=ctx.locale, now=ctx.now,
+        )
+    except booking.SlotTaken:
+        alternatives = booking.alternatives(ctx.client, start, ctx.now)
+        return offer(ctx, [ctx.scene.line("slot_just_taken")], alternatives)
+    ctx.state["appointment_id"] = appointment.id
+    when = spoken_when(to_local(ctx.client, appointment.starts_at), ctx.locale)
+    return Reply(None, flow.finish(ctx.scene, [ctx.scene.line(
+        "booked", when=when, code_spoken=spoken_code(appointment.confirmation_code))]))
+
+
+def on_dial(ctx: Ctx, turn: Turn) -> Reply:
+    if turn.form.get("DialCallStatus") == "completed":
+        return Reply(None, flow.finish(ctx.scene, []))
+    return Reply("voicemail", step_prompt(ctx, "voicemail", [ctx.scene.line("nobody_available")]))
+
+
+HANDLERS: dict[str, Callable[[Ctx, Turn], Reply]] = {
+    "language": on_language,
+    "intent": on_intent,
+    "book-name": on_book_name,
+    "book-phone": on_book_phone,
+    "book-time": on_book_time,
+    "book-pick": on_book_pick,
+    "book-confirm": on_book_confirm,
+    "dial": on_dial,
+}

@@ -1,0 +1,263 @@
+"""Everything Rachel (English) and Lina (Spanish) say, side by side, keyed by locale."""
+from __future__ import annotations
+
+from datetime import datetime
+
+LOCALES = ("en", "es")
+
+PROMPTS: dict[str, dict[str, str]] = {
+    "unknown_number": {
+        "en": "Thank you for calling. This number is not in service with Ringly right now. "
+              "Please try again later. Goodbye.",
+        "es": "Gracias por llamar. Este número no está en servicio con Ringly en este momento. "
+              "Por favor, intente más tarde. Adiós.",
+    },
+    "fallback": {
+        "en": "We're sorry, we are having trouble answering right now. "
+              "Please leave a message after the tone and we will call you back.",
+        "es": "Lo sentimos, tenemos problemas para atenderle ahora. "
+              "Por favor, deje un mensaje después del tono y le devolveremos la llamada.",
+    },
+    "language_menu": {
+        "en": "For English, press 1 or say English.",
+        "es": "Para español, oprima 2 o diga español.",
+    },
+    "greeting": {
+        "en": "Thank you for calling {business}. This is Rachel.",
+        "es": "Gracias por llamar a {business}. Le atiende Lina.",
+    },
+    "intent_menu": {
+        "en": "To book an appointment, press 1 or say appointment. To leave a message, press 2. "
+              "To hear our hours, press 3. To talk to a person, press 4.",
+        "es": "Para hacer una cita, oprima 1 o diga cita. Para dejar un mensaje, oprima 2. "
+              "Para escuchar nuestro horario, oprima 3. Para hablar con una persona, oprima 4.",
+    },
+    "not_understood": {
+        "en": "Sorry, I didn't understand that.",
+        "es": "Perdone, no le entendí.",
+    },
+    "no_input": {
+        "en": "Sorry, I didn't hear anything.",
+        "es": "Perdone, no le escuché.",
+    },
+    "goodbye_no_answer": {
+        "en": "I'm sorry we couldn't connect. Please call us again any time. Goodbye.",
+        "es": "Siento que no pudimos entendernos. Llámenos cuando quiera. Adiós.",
+    },
+    "ask_name": {
+        "en": "Let's book your appointment. Please say your first and last name.",
+        "es": "Vamos a hacer su cita. Por favor, diga su nombre y apellido.",
+    },
+    "ask_phone": {
+        "en": "Thanks, {name}. To use the number you're calling from, press 1. "
+              "Otherwise, enter or say your phone number.",
+        "es": "Gracias, {name}. Para usar el número desde el que llama, oprima 1. "
+              "Si no, marque o diga su número de teléfono.",
+    },
+    "ask_phone_no_caller_id": {
+        "en": "Thanks, {name}. Please enter or say your phone number.",
+        "es": "Gracias, {name}. Por favor, marque o diga su número de teléfono.",
+    },
+    "ask_time": {
+        "en": "What day and time would you like? For example, next Tuesday at 2:30.",
+        "es": "¿Qué día y a qué hora le gustaría? Por ejemplo, el martes a las tres de la tarde.",
+    },
+    "time_not_understood": {
+        "en": "Sorry, I couldn't understand a day and time.",
+        "es": "Perdone, no entendí el día y la hora.",
+    },
+    "confirm_time": {
+        "en": "I have {when}. To confirm, press 1 or say yes. To choose another time, press 2.",
+        "es": "Tengo {when}. Para confirmar, oprima 1 o diga sí. "
+              "Para elegir otra hora, oprima 2.",
+    },
+    "slot_unavailable": {
+        "en": "Sorry, {when} is not available.",
+        "es": "Lo siento, {when} no está disponible.",
+    },
+    "slot_just_taken": {
+        "en": "Sorry, that time was just taken.",
+        "es": "Lo siento, esa hora se acaba de ocupar.",
+    },
+    "offer_alternatives": {
+        "en": "The nearest free times are: {options}. Press the number of the time you want, "
+              "or say another day and time.",
+        "es": "Las horas libres más cercanas son: {options}. Oprima el número de la hora que "
+              "quiera, o diga otro día y hora.",
+    },
+    "option": {"en": "{n}, {when}", "es": "{n}, {when}"},
+    "no_alternatives": {
+        "en": "I couldn't find a free time near then. Please say another day and time.",
+        "es": "No encontré una hora libre cerca de ese momento. Por favor, diga otro día y hora.",
+    },
+    "booked": {
+        "en": "You're booked for {when}. Your confirmation code is {code_spoken}. "
+              "We'll send you a text message with the details. Goodbye.",
+        "es": "Su cita quedó para {when}. Su código de confirmación es {code_spoken}. "
+              "Le enviaremos un mensaje de texto con los detalles. Adiós.",
+    },
+    "voicemail": {
+        "en": "Please leave your message after the tone. Press pound when you're done.",
+        "es": "Por favor, deje su mensaje después del tono. Oprima numeral al terminar.",
+    },
+    "voicemail_thanks": {
+        "en": "Thank you, we got your message. Goodbye.",
+        "es": "Gracias, recibimos su mensaje. Adiós.",
+    },
+    "voicemail_empty": {
+        "en": "I didn't get a message. Please call us again any time. Goodbye.",
+        "es": "No recibí ningún mensaje. Llámenos cuando quiera. Adiós.",
+    },
+    "hours": {"en": "Our hours are: {hours}.", "es": "Nuestro horario es: {hours}."},
+    "closed_all_week": {
+        "en": "we have no opening hours set", "es": "no tenemos horario de atención",
+    },
+    "connecting": {
+        "en": "Please hold while I connect you.", "es": "Un momento, le comunico.",
+    },
+    "nobody_available": {
+        "en": "Nobody is available to take your call right now.",
+        "es": "No hay nadie disponible para atenderle en este momento.",
+    },
+    # Text messages.
+    "sms_confirmation": {
+        "en": "{business}: your appointment is booked for {when}. Code {code}. "
+              "Reply CONFIRM to confirm or CANCEL to cancel.",
+        "es": "{business}: su cita quedó para {when}. Código {code}. "
+              "Responda CONFIRMAR para confirmar o CANCELAR para cancelar.",
+    },
+    "sms_cancelled": {
+        "en": "Your appointment on {when} is cancelled.",
+        "es": "Su cita del {when} quedó cancelada.",
+    },
+    "sms_confirmed": {
+        "en": "Thanks! Your appointment on {when} is confirmed.",
+        "es": "¡Gracias! Su cita del {when} quedó confirmada.",
+    },
+    "sms_no_appointment": {
+        "en": "We couldn't find an upcoming appointment for this number.",
+        "es": "No encontramos ninguna cita próxima para este número.",
+    },
+    "sms_help": {
+        "en": "Reply CONFIRM to confirm your next appointment or CANCEL to cancel it. "
+              "To book, call us.",
+        "es": "Responda CONFIRMAR para confirmar su próxima cita o CANCELAR para cancelarla. "
+              "Para hacer una cita, llámenos.",
+    },
+}
+
+# What a caller may say, lower-cased and without accents (see `normalise`).
+WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "english": {"en": ("english", "ingles"), "es": ("english", "ingles")},
+    "spanish": {"en": ("spanish", "espanol"), "es": ("espanol", "spanish", "castellano")},
+    "book": {"en": ("appointment", "book", "schedule", "reservation"),
+             "es": ("cita", "reservar", "agendar", "turno")},
+    "message": {"en": ("message", "voicemail"), "es": ("mensaje", "recado")},
+    "hours": {"en": ("hours", "open", "opening"), "es": ("horario", "horas", "abierto")},
+    "person": {"en": ("person", "human", "someone", "representative", "agent", "operator"),
+               "es": ("persona", "alguien", "representante", "agente", "operador")},
+    "yes": {"en": ("yes", "yeah", "yep", "correct", "confirm", "right", "sure"),
+            "es": ("si", "claro", "correcto", "confirmo", "confirmar", "de acuerdo", "vale")},
+    "no": {"en": ("no", "nope", "another", "different", "change"),
+           "es": ("no", "otra", "otro", "cambiar")},
+}
+
+HINTS = {
+    "language": "English, español, Spanish",
+    "intent": {"en": "appointment, message, hours, person",
+               "es": "cita, mensaje, horario, persona"},
+}
+
+_DAYS = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+}
+_MONTHS = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+           "septiembre", "octubre", "noviembre", "diciembre"),
+}
+
+
+def prompt(key: str, locale: str, **values: object) -> str:
+    """The line `key` in `locale` with its placeholders filled."""
+    text = PROMPTS[key][locale if locale in LOCALES else "en"]
+    return text.format(**values) if values else text
+
+
+def day_name(weekday: int, locale: str) -> str:
+    return _DAYS[locale][weekday]
+
+
+def clock(moment: datetime, locale: str) -> str:
+    """A time of day as it is said: "2:30 PM" / "las 2:30 de la tarde"."""
+    hour, minute = moment.hour, moment.minute
+    if locale == "es":
+        h12 = hour % 12 or 12
+        part = "de la mañana" if hour < 12 else ("de la tarde" if hour < 20 else "de la noche")
+        if hour == 12 and minute == 0:
+            return "las 12 del mediodía"
+        article = "la" if h12 == 1 else "las"
+        return f"{article} {h12}{f':{minute:02d}' if minute else ''} {part}"
+    suffix = "AM" if hour < 12 else "PM"
+    if hour == 12 and minute == 0:
+        return "12 noon"
+    return f"{hour % 12 or 12}{f':{minute:02d}' if minute else ''} {suffix}"
+
+
+def spoken_when(moment: datetime, locale: str) -> str:
+    """A local date and time as it is said: "Tuesday, December 1 at 2:30 PM"."""
+    day = day_name(moment.weekday(), locale)
+    if locale == "es":
+        return f"el {day} {moment.day} de {_MONTHS['es'][moment.month - 1]} a {clock(moment, 'es')}"
+    return f"{day}, {_MONTHS['en'][moment.month - 1]} {moment.day} at {clock(moment, 'en')}"
+
+
+def short_when(moment: datetime, locale: str) -> str:
+    """A local date and time for a text message: "Tue Dec 1, 2:30 PM" / "mar 1 dic, 14:30"."""
+    if locale == "es":
+        return (f"{_DAYS['es'][moment.weekday()][:3]} {moment.day} "
+                f"{_MONTHS['es'][moment.month - 1][:3]}, {moment:%H:%M}")
+    return (f"{_DAYS['en'][moment.weekday()][:3]} {_MONTHS['en'][moment.month - 1][:3]} "
+            f"{moment.day}, {clock(moment, 'en')}")
+
+
+def spoken_code(code: str) -> str:
+    """A confirmation code read one character at a time."""
+    return ", ".join(code)
+
+
+def hours_summary(business_hours: dict[str, list[list[str]]], locale: str) -> str:
+    """Opening hours grouped by runs of days with the same spans, as one spoken sentence."""
+    keys = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    groups: list[tuple[int, int, list[list[str]]]] = []
+    for index, key in enumerate(keys):
+        spans = business_hours.get(key) or []
+        if groups and groups[-1][2] == spans and groups[-1][1] == index - 1:
+            groups[-1] = (groups[-1][0], index, spans)
+        else:
+            groups.append((index, index, spans))
+    parts = []
+    joiner, to_word, closed = (
+        (" y ", " a ", "cerrado") if locale == "es" else (" and ", " to ", "closed")
+    )
+    for first, last, spans in groups:
+        days = day_name(first, locale)
+        if last > first:
+            days += to_word + day_name(last, locale)
+        if not spans:
+            parts.append(f"{days}, {closed}")
+            continue
+        ranges = joiner.join(
+            f"{_at(open_, locale)}{to_word}{_at(close, locale)}" for open_, close in spans
+        )
+        parts.append(f"{days}, {ranges}")
+    if all(not spans for _, _, spans in groups):
+        return prompt("closed_all_week", locale)
+    return "; ".join(parts)
+
+
+def _at(hhmm: str, locale: str) -> str:
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    return clock(datetime(2000, 1, 1, hour % 24, minute), locale)

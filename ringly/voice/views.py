@@ -1,0 +1,85 @@
+"""Voice webhooks (every one signature-checked) and the cached audio they play."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, abort, current_app, request, send_file
+from twilio.twiml.voice_response import VoiceResponse
+
+from ringly.voice import flow, services
+from ringly.voice.security import twilio_webhook
+from ringly.voice.tts import HASH_RE, audio_library
+from ringly.voice.twiml import twiml
+
+bp = Blueprint("voice", __name__)
+PERSONAS = ("rachel", "lina")
+
+
+@bp.post("/voice/rachel/")
+@twilio_webhook
+def entry():
+    return twiml(services.answer_entry(request.form))
+
+
+@bp.post("/voice/<persona>/<step>/<int:turn>")
+@twilio_webhook
+def step(persona: str, step: str, turn: int):
+    if persona not in PERSONAS:
+        abort(404)
+    return twiml(services.answer_step(step, turn, request.form))
+
+
+@bp.post("/voice/<persona>/transcription")
+@twilio_webhook
+def transcription(persona: str):
+    from ringly.messaging.services import store_transcription
+
+    store_transcription(request.form)
+    return twiml(VoiceResponse())
+
+
+@bp.post("/voice/fallback")
+@twilio_webhook
+def fallback():
+    # Static on purpose: Twilio comes here when the main webhook failed, maybe with the DB.
+    return twiml(flow.fallback(current_app.config["WEBHOOK_BASE_URL"]))
+
+
+@bp.post("/voice/fallback/recorded")
+@twilio_webhook
+def fallback_recorded():
+    from ringly.messaging.services import store_fallback_voicemail
+
+    if request.form.get("RecordingUrl"):
+        try:
+            store_fallback_voicemail(request.form)
+        except Exception:
+            current_app.logger.exception("could not store a fallback voicemail")
+    response = VoiceResponse()
+    response.hangup()
+    return twiml(response)
+
+
+@bp.post("/webhook/twilio/status")
+@twilio_webhook
+def status():
+    services.apply_status(request.form)
+    return twiml(VoiceResponse())
+
+
+@bp.get("/audio/<name>.mp3")
+def audio(name: str):
+    # Only a 64-hex name can reach the file system: no path traversal.
+    if not HASH_RE.match(name):
+        abort(404)
+    library = audio_library()
+    path = library.path_for(name)
+    if not library.is_cached(name):
+        abort(404)
+    return send_file(path, mimetype="audio/mpeg", max_age=31536000, conditional=True,
+                     etag=name)
+
+
+def init_app(app: Flask) -> None:
+    from ringly.voice import tts
+
+    tts.init_app(app)
+    app.register_blueprint(bp)

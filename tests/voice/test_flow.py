@@ -1,0 +1,244 @@
+"""Whole conversations on the Flask test client, in English and Spanish."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from ringly.booking.models import Appointment
+from ringly.booking.slots import zone
+from ringly.db import db, utcnow
+from ringly.messaging.models import Message
+from ringly.voice.models import Call
+from tests.voice.conftest import CALLER, make_client, spoken
+
+
+def _appointments(app) -> list[Appointment]:
+    with app.app_context():
+        rows = list(db.session.scalars(sa.select(Appointment)))
+        db.session.expunge_all()
+        db.session.remove()
+    return rows
+
+
+def _messages(app) -> list[Message]:
+    with app.app_context():
+        rows = list(db.session.scalars(sa.select(Message).order_by(Message.id)))
+        db.session.expunge_all()
+        db.session.remove()
+    return rows
+
+
+def _tomorrow_local(hour: int, minute: int = 0):
+    tz = zone("America/Chicago")
+    day = (utcnow().astimezone(tz) + timedelta(days=1)).date()
+    return day, tz, hour, minute
+
+
+def test_english_caller_books_after_hearing_the_time_read_back(app, phone):
+    make_client(app)
+    phone.dial_in()
+    phone.press("1")
+    assert "Thank you for calling Sunrise Dental. This is Rachel." in phone.said_last()
+    phone.press("1")
+    assert "say your first and last name" in phone.said_last()
+    phone.say("Maria Lopez")
+    assert "Thanks, Maria Lopez" in phone.said_last()
+    phone.press("1")
+    assert "What day and time" in phone.said_last()
+    phone.say("tomorrow at 10 am")
+    assert "I have " in phone.said_last() and "at 10 AM" in phone.said_last()
+    assert _appointments(app) == []  # nothing is booked before the caller confirms
+    phone.press("1")
+    assert "You're booked for" in phone.said_last() and phone.ended()
+    [appointment] = _appointments(app)
+    day, tz, _, _ = _tomorrow_local(10)
+    local = appointment.starts_at.astimezone(tz)
+    assert (local.date(), local.hour, local.minute) == (day, 10, 0)
+    assert appointment.customer_phone == CALLER and appointment.language == "en"
+    assert appointment.confirmation_code in phone.said_last().replace(", ", "")
+    [text] = _messages(app)
+    assert text.dedupe_key == f"confirmation:{appointment.id}" and text.status == "queued"
+    assert text.to_number == CALLER and "CONFIRM" in text.body
+
+
+def test_spanish_caller_books_with_lina_by_speech(app, phone):
+    make_client(app)
+    phone.dial_in()
+    phone.say("español")
+    heard = spoken(phone.last)
+    assert heard[0] == ("Gracias por llamar a Sunrise Dental. Le atiende Lina.", "es-US")
+    assert phone.last.find("Gather").get("language") == "es-US"
+    assert "/voice/lina/" in phone.last.find("Gather").get("action")
+    phone.say("quiero una cita")
+    assert "diga su nombre y apellido" in phone.said_last()
+    phone.say("José Pérez")
+    phone.say("312 555 0142")
+    assert "Qué día" in phone.said_last()
+    phone.say("mañana a las tres de la tarde")
+    assert "Tengo el" in phone.said_last() and "a las 3 de la tarde" in phone.said_last()
+    phone.say("sí")
+    assert "Su cita quedó para" in phone.said_last() and phone.ended()
+    [appointment] = _appointments(app)
+    day, tz, _, _ = _tomorrow_local(15)
+    assert appointment.starts_at.astimezone(tz).hour == 15
+    assert appointment.customer_phone == "+13125550142" and appointment.language == "es"
+    [text] = _messages(app)
+    assert "CONFIRMAR" in text.body and text.language == "es"
+
+
+def test_taken_slot_offers_nearest_and_books_one_on_the_same_call(app, phone):
+    make_client(app)
+    day, tz, _, _ = _tomorrow_local(10)
+    from datetime import datetime
+
+    taken = datetime(day.year, day.month, day.day, 10, 0, tzinfo=tz)
+    with app.app_context():
+        from ringly.clients.models import Client
+
+        client = db.session.scalar(sa.select(Client))
+        db.session.add(Appointment(client_id=client.id, customer_name="Earlier",
+                                   customer_phone="+13125550777", starts_at=taken,
+                                   ends_at=taken + timedelta(minutes=30), status="booked",
+                                   confirmation_code="TAKEN1"))
+        db.session.commit()
+        db.session.remove()
+    phone.dial_in()
+    phone.press("1")
+    phone.press("1")
+    phone.say("Ann Lee")
+    phone.press("1")
+    phone.say("tomorrow at 10 am")
+    said = phone.said_last()
+    assert "is not available" in said and "The nearest free times are" in said
+    assert "9:30 AM" in said and "10:30 AM" in said and not phone.ended()
+    phone.press("2")
+    assert "I have" in phone.said_last()
+    phone.say("yes")
+    assert "You're booked for" in phone.said_last()
+    booked = [a for a in _appointments(app) if a.customer_name == "Ann Lee"]
+    assert len(booked) == 1 and booked[0].starts_at.astimezone(tz).hour in (9, 10)
+    assert booked[0].starts_at != taken
+
+
+def test_unintelligible_time_is_asked_again_never_guessed(app, phone):
+    make_client(app)
+    phone.dial_in()
+    phone.press("1")
+    phone.press("1")
+    phone.say("Ann Lee")
+    phone.press("1")
+    phone.say("whenever the blue bird sings")
+    assert "couldn't understand a day and time" in phone.said_last()
+    assert "What day and time" in phone.said_last() and not phone.ended()
+    phone.say("the day after tomorrow in the morning")
+    assert "I have" in phone.said_last() and "at 9 AM" in phone.said_last()
+    assert _appointments(app) == []
+
+
+def test_silence_reprompts_twice_then_says_goodbye(app, phone):
+    make_client(app)
+    phone.dial_in()
+    phone.stay_silent()  # no choice means English
+    assert "This is Rachel" in phone.said_last()
+    phone.stay_silent()
+    assert phone.said_last().startswith("Sorry, I didn't hear anything.")
+    phone.stay_silent()
+    assert phone.said_last().startswith("Sorry, I didn't hear anything.")
+    phone.stay_silent()
+    assert "Goodbye" in phone.said_last() and phone.ended()
+
+
+def test_spanish_silence_and_nonsense_end_politely_in_spanish(app, phone):
+    make_client(app)
+    phone.dial_in()
+    phone.press("2")
+    phone.say("banana")
+    assert phone.said_last().startswith("Perdone, no le entendí.")
+    phone.stay_silent()
+    assert phone.said_last().startswith("Perdone, no le escuché.")
+    phone.press("9")
+    assert "Adiós" in phone.said_last() and phone.ended()
+
+
+def test_voicemail_is_stored_once_with_its_recording(app, phone):
+    make_client(app)
+    phone.dial_in()
+    phone.press("2")
+    phone.press("2")
+    assert "deje su mensaje" in phone.said_last()
+    assert phone.last.find("Record") is not None
+    phone.leave_message(url="https://api.twilio.com/rec/RE9", seconds=12, sid="RE" + "9" * 32)
+    assert "recibimos su mensaje" in phone.said_last() and phone.ended()
+    [voicemail] = _messages(app)
+    assert voicemail.channel == "voicemail" and voicemail.recording_url.endswith("/RE9")
+    assert voicemail.recording_duration == 12 and voicemail.from_number == CALLER
+
+
+def test_hours_are_read_then_the_menu_returns(app, phone):
+    make_client(app, business_hours={"mon": [["09:00", "17:00"]], "tue": [["09:00", "17:00"]],
+                                     "wed": [], "thu": [], "fri": [], "sat": [],
+                                     "sun": [["10:00", "12:30"]]})
+    phone.dial_in()
+    phone.press("1")
+    phone.say("what are your hours")
+    said = phone.said_last()
+    assert "Monday to Tuesday, 9 AM to 5 PM" in said and "Sunday, 10 AM to 12:30 PM" in said
+    assert "To book an appointment" in said
+
+
+def test_talk_to_a_person_dials_the_forwarding_number(app, phone):
+    make_client(app, forwarding_number="+13125550123")
+    phone.dial_in()
+    phone.press("1")
+    phone.press("4")
+    dial = phone.last.find("Dial")
+    assert dial is not None and dial.text == "+13125550123"
+    phone.post(dial.get("action"), DialCallStatus="no-answer")
+    assert "Nobody is available" in phone.said_last()
+    assert phone.last.find("Record") is not None
+
+
+def test_talk_to_a_person_without_forwarding_takes_a_message(app, phone):
+    make_client(app)
+    phone.dial_in()
+    phone.press("1")
+    phone.press("4")
+    assert phone.last.find("Dial") is None and phone.last.find("Record") is not None
+
+
+def test_returning_caller_skips_the_menu_in_their_language(app, client, phone):
+    from tests.voice.conftest import Phone
+
+    make_client(app, custom_greeting=None)
+    phone.dial_in()
+    phone.press("2")
+    again = Phone(client, app)
+    again.dial_in()
+    assert "Le atiende Lina" in again.said_last()
+    assert again.last.find("Gather").get("language") == "es-US"
+
+
+def test_custom_greeting_is_spoken(app, phone):
+    make_client(app, custom_greeting="Welcome to the smile studio.")
+    phone.dial_in()
+    phone.press("1")
+    assert phone.said_last().startswith("Welcome to the smile studio.")
+
+
+def test_replayed_confirmation_books_once_and_texts_once(app, phone):
+    make_client(app)
+    phone.dial_in()
+    phone.press("1")
+    phone.press("1")
+    phone.say("Ann Lee")
+    phone.press("1")
+    phone.say("tomorrow at 11 am")
+    action = phone.last.find("Gather").get("action")
+    first = phone.post(action, Digits="1")
+    second = phone.post(action, Digits="1")
+    assert spoken(first) == spoken(second)
+    assert len(_appointments(app)) == 1 and len(_messages(app)) == 1
+    with app.app_context():
+        call = db.session.scalar(sa.select(Call))
+        assert call.step == "ended" and call.state["appointment_id"]
