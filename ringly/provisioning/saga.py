@@ -168,8 +168,8 @@ def _run(job: ProvisioningJob, verifier: Verifier) -> None:
 
 def _select_number(job: ProvisioningJob) -> None:
     """Choose a candidate, pass the spending guard, then commit the purchase recovery point."""
+    # Searching has no side effect worth a recovery point; the purchase mark below is one.
     job.state, job.step = "searching", "select_number"
-    db.session.commit()
     candidate, reason = selection.choose_candidate(job)
     guard.lock_spending()
     try:
@@ -230,7 +230,11 @@ def _record_purchase(job: ProvisioningJob, incoming: IncomingNumber) -> Incoming
         client.ringlypro_number = incoming.phone_number
         client.twilio_number_sid = incoming.sid
         job.twilio_sid, job.chosen_number = incoming.sid, incoming.phone_number
-        job.state, job.step = "configuring", "check_configuration"
+        if incoming.matches(desired_webhooks()):
+            # Twilio's answer already shows every webhook as wanted: nothing to configure.
+            job.state, job.step = "verifying", "verify_voice_url"
+        else:
+            job.state, job.step = "configuring", "check_configuration"
         record_event("number.purchased", f"{incoming.phone_number} bought for job {job.id}",
                      subject=number, data={"job_id": job.id, "sid": incoming.sid})
         db.session.commit()
