@@ -26,8 +26,24 @@ def voice_entry_available(app: Flask) -> None:
 
 
 @pytest.fixture
-def prov(app: Flask, sandbox: Any) -> Iterator[Flask]:
-    """An app context with the sandbox reset and no shared candidates left from other tests."""
+def sent_tasks(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple]]:
+    """Tasks the app sends, recorded instead of reaching the session's shared worker."""
+    sent: list[tuple[str, tuple]] = []
+    celery_app = app.extensions["celery"]
+    monkeypatch.setattr(celery_app, "send_task",
+                        lambda name, args=(), **_options: sent.append((name, tuple(args))))
+    return sent
+
+
+@pytest.fixture
+def prov(app: Flask, sandbox: Any, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """An app context with the sandbox reset and no shared candidates left from other tests.
+
+    Unless the test runs the real worker, queued tasks are recorded, not delivered: a
+    job left running in the background would buy numbers during the next test.
+    """
+    if "celery_worker" not in request.fixturenames:
+        request.getfixturevalue("sent_tasks")
     with app.app_context():
         forget_pools()
         yield app

@@ -13,11 +13,14 @@ from ringly.provisioning.models import ProvisioningJob
 BODY = {"business_name": "Bella Salon", "email": "owner@bella.example", "areaCode": "415"}
 
 
-def test_provision_answers_202_with_the_job_client_and_location(client, api_headers, prov):
+def test_provision_answers_202_with_the_job_client_and_location(
+    client, api_headers, prov, sent_tasks
+):
     response = client.post("/api/clients/provision", json=BODY, headers=api_headers)
     assert response.status_code == 202
     body = response.get_json()
     job_id = body["job"]["id"]
+    assert sent_tasks == [("ringly.provisioning.run_job", (job_id,))]
     assert response.headers["Location"] == f"/api/provisioning-jobs/{job_id}"
     assert body["job"]["status"] == "queued"
     assert set(body["client"]) == {"id", "business_name", "email", "ringlypro_number",
@@ -39,6 +42,25 @@ def test_provision_rejects_bad_fields_with_problem_details(client, api_headers, 
     assert set(response.get_json()["errors"]) == {
         "business_name", "email", "areaCode", "phoneNumber", "country", "timezone"}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
+
+
+def test_job_is_queued_only_after_its_transaction_commits(prov, sent_tasks):
+    from ringly.provisioning.services import submit_provision
+
+    real_commit = db.session.commit
+    seen_at_commit: list[int] = []
+
+    def observing_commit() -> None:
+        seen_at_commit.append(len(sent_tasks))
+        real_commit()
+
+    db.session.commit = observing_commit
+    try:
+        submission = submit_provision(dict(BODY))
+    finally:
+        del db.session.commit
+    assert seen_at_commit == [0]
+    assert sent_tasks == [("ringly.provisioning.run_job", (submission.job.id,))]
 
 
 def test_provision_requires_an_api_key(client, prov):
