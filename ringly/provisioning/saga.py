@@ -82,6 +82,8 @@ def advance(job_id: str, *, verifier: Verifier = verify_voice_entry) -> str:
             return job.state if job else "missing"
         job.attempts += 1
         job.started_at = job.started_at or utcnow()
+        if job.state == "queued":
+            job.state, job.step = "searching", "select_number"
         job.next_attempt_at = None
         db.session.commit()
         try:

@@ -274,3 +274,33 @@ def test_completed_job_passes_signed_voice_verification(prov, sandbox, voice_ent
     number = db.session.scalar(sa.select(PhoneNumber).where(PhoneNumber.sid == job.twilio_sid))
     assert number.status == "active"
     assert job.finished_at is not None
+
+
+def test_spending_cap_holds_when_jobs_race_for_the_last_slot(prov, sandbox):
+    import threading
+
+    prov.config["NUMBERS_TOTAL_LIMIT"] = 1
+    job_ids = [make_job({**BODY, "areaCode": code}).id for code in ("415", "212", "512", "206")]
+    barrier = threading.Barrier(len(job_ids))
+
+    def run(job_id: str) -> None:
+        with prov.app_context():
+            barrier.wait()
+            try:
+                saga.advance(job_id)
+            except RetryLater:
+                pass
+            db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(job_id,)) for job_id in job_ids]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        prov.config["NUMBERS_TOTAL_LIMIT"] = 1000
+    db.session.remove()
+    errors = sorted(str(db.session.get(ProvisioningJob, job_id).error_code) for job_id in job_ids)
+    assert errors == ["None", "spending_limit", "spending_limit", "spending_limit"]
+    assert len(purchases(sandbox)) == 1
