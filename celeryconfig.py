@@ -13,10 +13,7 @@ accept_content = ["json"]
 timezone = "UTC"
 enable_utc = True
 broker_connection_retry_on_startup = True
-broker_transport_options = {
-    # A task not acknowledged within this time is delivered again (Redis transport).
-    "visibility_timeout": 600,
-}
+# For Redis brokers ringly.queue adds a visibility timeout (SQLAlchemy's transport takes none).
 worker_cancel_long_running_tasks_on_connection_loss = True
 task_time_limit = 300
 task_soft_time_limit = 240

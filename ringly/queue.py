@@ -14,6 +14,7 @@ from ringly.db import db
 log = logging.getLogger(__name__)
 
 _PENDING = "ringly_pending_tasks"
+REDIS_VISIBILITY_TIMEOUT = 600
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -26,7 +27,11 @@ def celery_init_app(app: Flask) -> Celery:
 
     celery_app = Celery(app.import_name, task_cls=FlaskTask)
     celery_app.config_from_object("celeryconfig")
-    celery_app.conf.update(broker_url=app.config["CELERY_BROKER_URL"])
+    broker_url = app.config["CELERY_BROKER_URL"]
+    celery_app.conf.update(broker_url=broker_url)
+    if broker_url.startswith(("redis://", "rediss://")):
+        # An unacknowledged task is delivered again after this long: longer than any task runs.
+        celery_app.conf.broker_transport_options = {"visibility_timeout": REDIS_VISIBILITY_TIMEOUT}
     celery_app.conf.update(app.config.get("CELERY", {}))
     celery_app.set_default()
     app.extensions["celery"] = celery_app

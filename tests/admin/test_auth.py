@@ -71,3 +71,10 @@ def test_duplicate_key_name_is_refused(app):
     assert runner.invoke(args=["keys", "create", "dup"]).exit_code == 0
     second = runner.invoke(args=["keys", "create", "dup"])
     assert second.exit_code != 0
+
+
+@pytest.mark.smoke
+def test_openapi_document_is_valid_openapi_3(client):
+    from openapi_spec_validator import validate
+
+    validate(client.get("/api/openapi.json").json)

@@ -1,0 +1,130 @@
+"""`make run`: migrate, then run sandbox + web + worker + beat together until Ctrl-C."""
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+BIN = Path(sys.executable).parent
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--web-port", type=int, default=5000)
+    parser.add_argument("--sandbox-port", type=int, default=8765)
+    parser.add_argument("--worker-concurrency", type=int, default=2)
+    return parser.parse_args()
+
+
+def run_once(args: list[str], env: dict[str, str]) -> None:
+    completed = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
+    if completed.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed:\n{completed.stdout}{completed.stderr}")
+
+
+def development_key(env: dict[str, str]) -> str:
+    """One development API key, kept in instance/ so it stays the same across runs."""
+    key_file = INSTANCE / "dev-api-key"
+    if not key_file.exists():
+        key_file.write_text("rk_dev_" + secrets.token_urlsafe(24) + "\n")
+        key_file.chmod(0o600)
+    raw_key = key_file.read_text().strip()
+    run_once([str(BIN / "flask"), "--app", "wsgi", "keys", "ensure", "development", raw_key], env)
+    return raw_key
+
+
+def wait_until_ready(url: str, processes: dict[str, subprocess.Popen], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(process.poll() is not None for process in processes.values()):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+def stop_all(processes: dict[str, subprocess.Popen]) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.terminate()
+    deadline = time.monotonic() + 15
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def main() -> None:
+    options = parse_args()
+    INSTANCE.mkdir(exist_ok=True)
+    web_url = f"http://127.0.0.1:{options.web_port}"
+    sandbox_url = f"http://127.0.0.1:{options.sandbox_port}"
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    embedded_twilio = not env.get("TWILIO_ACCOUNT_SID")
+    env.setdefault("WEBHOOK_BASE_URL", web_url)
+    if embedded_twilio:
+        env.setdefault("TWILIO_API_BASE_URL", sandbox_url)
+
+    run_once([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], env)
+    raw_key = development_key(env)
+
+    commands: dict[str, list[str]] = {}
+    if embedded_twilio:
+        commands["sandbox"] = [sys.executable, "-m", "ringly.sandbox", "--port",
+                               str(options.sandbox_port), "--state-file",
+                               str(INSTANCE / "sandbox-state.json")]
+    commands["web"] = [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py",
+                       "--bind", f"127.0.0.1:{options.web_port}", "wsgi:app"]
+    commands["worker"] = [str(BIN / "celery"), "-A", "worker", "worker", "-l", "INFO",
+                          "-c", str(options.worker_concurrency)]
+    commands["beat"] = [str(BIN / "celery"), "-A", "worker", "beat", "-l", "INFO",
+                        "-s", str(INSTANCE / "celerybeat-schedule")]
+    processes = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
+
+    def on_signal(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        if not wait_until_ready(f"{web_url}/readyz", processes, timeout=60):
+            stop_all(processes)
+            sys.exit("Ringly did not become ready; see the output above.")
+        print(
+            "\nRingly is running on the embedded default.\n"
+            f"  API:          {web_url}/api   (docs: {web_url}/api/docs)\n"
+            f"  OpenAPI:      {web_url}/api/openapi.json\n"
+            f"  Readiness:    {web_url}/readyz\n"
+            + (f"  Sandbox:      {sandbox_url}/sandbox/numbers\n" if embedded_twilio else "")
+            + f"  Dev API key:  {raw_key}\n"
+            f"  Try:          curl -H 'Authorization: Bearer {raw_key}' {web_url}/api/me\n"
+            "Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        while True:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    raise SystemExit(f"{name} exited with code {process.returncode}; stopping.")
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\nStopping Ringly…", flush=True)
+    finally:
+        stop_all(processes)
+
+
+if __name__ == "__main__":
+    main()
