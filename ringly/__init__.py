@@ -53,10 +53,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _api_blueprints() -> list:
     from ringly.admin.views import blp as admin_blp
+    from ringly.booking.views import blp as appointments_blp
     from ringly.clients.views import blp as clients_blp
+    from ringly.messaging.api import blp as messages_blp
     from ringly.provisioning.views import blp as provisioning_blp
+    from ringly.voice.api import blp as calls_blp
 
-    return [admin_blp, provisioning_blp, clients_blp]
+    return [admin_blp, provisioning_blp, clients_blp, appointments_blp, calls_blp, messages_blp]
 
 
 def _api_spec_options() -> dict[str, Any]:

@@ -23,30 +23,37 @@ SPANISH_HINTS = {"hola", "gracias", "cita", "quiero", "por", "favor", "cancelar"
 
 
 def store_voicemail(client_id: int | None, call_sid: str, form: Mapping[str, str],
-                    language: str) -> Message:
-    """Keep a recording (once, however often Twilio posts it)."""
+                    language: str | None) -> Message:
+    """Keep a recording once per call, however often (and in whatever order) Twilio posts the
+    recording and its transcription."""
     key = f"voicemail:{call_sid}"
-    existing = db.session.scalar(sa.select(Message).where(Message.dedupe_key == key))
-    if existing is not None:
-        return existing
-    message = Message(
-        sid=form.get("RecordingSid"), dedupe_key=key, client_id=client_id, call_sid=call_sid,
-        channel="voicemail", direction="inbound", from_number=form.get("From"),
-        to_number=form.get("To"), recording_url=form.get("RecordingUrl"),
-        recording_duration=_int(form.get("RecordingDuration")), language=language,
-        status="received", transcription=form.get("TranscriptionText"),
-    )
-    db.session.add(message)
+    message = db.session.scalar(sa.select(Message).where(Message.dedupe_key == key))
+    if message is None:
+        message = Message(dedupe_key=key, client_id=client_id, call_sid=call_sid,
+                          channel="voicemail", direction="inbound", status="received",
+                          from_number=form.get("From"), to_number=form.get("To"),
+                          language=language)
+        db.session.add(message)
+    message.sid = message.sid or form.get("RecordingSid")
+    message.recording_url = message.recording_url or form.get("RecordingUrl")
+    message.recording_duration = message.recording_duration or _int(
+        form.get("RecordingDuration"))
+    message.transcription = message.transcription or form.get("TranscriptionText")
+    message.language = message.language or language
     db.session.flush()
     return message
 
 
 def store_transcription(form: Mapping[str, str]) -> None:
-    sid = form.get("RecordingSid")
-    message = db.session.scalar(sa.select(Message).where(Message.sid == sid)) if sid else None
-    if message is not None and form.get("TranscriptionText"):
-        message.transcription = form["TranscriptionText"]
-        db.session.commit()
+    from ringly.voice.models import Call
+
+    call_sid = form.get("CallSid", "")
+    if not form.get("TranscriptionText") or not call_sid:
+        return
+    call = db.session.scalar(sa.select(Call).where(Call.call_sid == call_sid))
+    store_voicemail(call.client_id if call else None, call_sid, form,
+                    call.language if call else None)
+    db.session.commit()
 
 
 def store_fallback_voicemail(form: Mapping[str, str]) -> None:
@@ -107,9 +114,10 @@ def answer_sms(form: Mapping[str, str]) -> str:
     return reply
 
 
-def list_messages(client_id: int) -> list[Message]:
+def list_messages(client_id: int, limit: int = 200) -> list[Message]:
     return list(db.session.scalars(
-        sa.select(Message).where(Message.client_id == client_id).order_by(Message.id.desc())))
+        sa.select(Message).where(Message.client_id == client_id)
+        .order_by(Message.id.desc()).limit(limit)))
 
 
 def _int(raw: str | None) -> int | None:

@@ -38,53 +38,40 @@ def _ctx(call: Call, client: Client, locale: str, turn: int) -> Ctx:
                transcription_url=f"{base}/voice/{persona}/transcription")
 
 
-def _answering_client(to_number: str | None) -> Client | None:
-    if not to_number:
-        return None
-    client = db.session.scalar(sa.select(Client).where(Client.ringlypro_number == to_number))
-    if client is None or not client.active or not client.rachel_enabled:
-        return None
-    return client
-
-
 def answer_entry(form: Mapping[str, str]) -> str:
-    """The first webhook of a call: the language menu, or the greeting in a known language."""
-    client = _answering_client(form.get("To"))
-    if client is None:
+    """The first webhook of a call: the language menu, or the greeting in a known language.
+
+    One query (the client and the caller's last language) and one insert: this is the hot path.
+    """
+    call_sid, caller = form.get("CallSid", ""), form.get("From")
+    last_language = (
+        sa.select(Call.language)
+        .where(Call.from_number == caller, Call.client_id == Client.id,
+               Call.language.is_not(None))
+        .order_by(Call.id.desc()).limit(1).correlate(Client).scalar_subquery()
+    )
+    row = db.session.execute(
+        sa.select(Client, last_language).where(Client.ringlypro_number == form.get("To"))
+    ).first() if form.get("To") else None
+    if row is None or not row[0].active or not row[0].rachel_enabled:
+        db.session.rollback()
         return str(flow.bilingual_goodbye(_scene("en", 0), "unknown_number"))
-    call_sid = form["CallSid"]
-    call = Call(call_sid=call_sid, client_id=client.id, from_number=form.get("From"),
+    client, remembered = row
+    call = Call(call_sid=call_sid, client_id=client.id, from_number=caller,
                 to_number=form.get("To"), direction=form.get("Direction"),
-                status=form.get("CallStatus"), step="entry", state={"turn": 0},
-                started_at=utcnow())
+                status=form.get("CallStatus"), language=remembered, started_at=utcnow())
+    ctx = _ctx(call, client, remembered or client.default_language or "en", 1)
+    if remembered:
+        ctx.state["remembered_language"] = remembered
+    _store(call, ctx, conversation.start(ctx), 1)
+    db.session.add(call)
     try:
-        with db.session.begin_nested():
-            db.session.add(call)
+        db.session.commit()
     except IntegrityError:
         # Twilio asked twice: answer with what the first request got (nothing new is stored).
         db.session.rollback()
         return _replay_or_current(call_sid)
-    remembered = _remembered_language(client.id, form.get("From"), call_sid)
-    locale = remembered or client.default_language or "en"
-    ctx = _ctx(call, client, locale, 1)
-    if remembered:
-        ctx.state["remembered_language"] = remembered
-        call.language = remembered
-    reply = conversation.start(ctx)
-    _store(call, ctx, reply, 1)
-    db.session.commit()
     return ctx.state["last_twiml"]
-
-
-def _remembered_language(client_id: int, caller: str | None, call_sid: str) -> str | None:
-    if not caller:
-        return None
-    return db.session.scalar(
-        sa.select(Call.language)
-        .where(Call.from_number == caller, Call.client_id == client_id,
-               Call.language.is_not(None), Call.call_sid != call_sid)
-        .order_by(Call.id.desc()).limit(1)
-    )
 
 
 def answer_step(step: str, turn: int, form: Mapping[str, str]) -> str:
@@ -204,8 +191,3 @@ def _timestamp(raw: str | None) -> datetime | None:
         return parsedate_to_datetime(raw) if raw else None
     except (TypeError, ValueError):
         return None
-
-
-def list_calls(client_id: int) -> list[Call]:
-    return list(db.session.scalars(
-        sa.select(Call).where(Call.client_id == client_id).order_by(Call.id.desc())))

@@ -10,8 +10,10 @@ import hashlib
 import json
 import logging
 import os
+import queue
 import re
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,12 +67,24 @@ class AudioLibrary:
         # Lines this process queued recently, so a busy line is queued once, not per call.
         self._requested: dict[str, float] = {}
         self._breaker_checked = (0.0, False)
+        self._hashes: dict[tuple[str, str], str] = {}
+        self._celery = app.extensions.get("celery")
+        self._outbox: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
+        self._sender_pid = 0
+        self._sender_lock = threading.Lock()
 
     # -- lookups (webhook side) --------------------------------------------------------------
     def line_hash(self, text: str, locale: str) -> str:
+        known = self._hashes.get((text, locale))
+        if known is not None:
+            return known
         voice = self.voices[locale]
         key = json.dumps([text, voice.voice_id, voice.model_id, VOICE_SETTINGS], sort_keys=True)
-        return hashlib.sha256(key.encode()).hexdigest()
+        line_hash = hashlib.sha256(key.encode()).hexdigest()
+        if len(self._hashes) > 50_000:
+            self._hashes.clear()
+        self._hashes[(text, locale)] = line_hash
+        return line_hash
 
     def path_for(self, line_hash: str) -> Path:
         return self.directory / f"{line_hash}.mp3"
@@ -100,7 +114,28 @@ class AudioLibrary:
         if len(self._requested) > 10_000:
             self._requested.clear()
         self._requested[line_hash] = now
-        enqueue_after_commit(RENDER_LINE_TASK, text, locale)
+        # Handed to a sender thread: the webhook waits on neither ElevenLabs nor the broker.
+        self._start_sender()
+        self._outbox.put((text, locale))
+
+    def _start_sender(self) -> None:
+        if self._sender_pid == os.getpid():
+            return
+        with self._sender_lock:
+            if self._sender_pid != os.getpid():  # first use in this (perhaps forked) process
+                self._outbox = queue.SimpleQueue()
+                threading.Thread(target=self._send_renders, name="tts-render-queue",
+                                 daemon=True).start()
+                self._sender_pid = os.getpid()
+
+    def _send_renders(self) -> None:
+        while True:
+            text, locale = self._outbox.get()
+            try:
+                self._celery.send_task(RENDER_LINE_TASK, args=(text, locale))
+            except Exception:
+                # The next call needing the line asks again after the dedupe window.
+                log.warning("could not queue the rendering of a line", exc_info=True)
 
     # -- circuit breaker (shared through the cache folder) -----------------------------------
     def _breaker_state(self) -> dict[str, Any]:

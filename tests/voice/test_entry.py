@@ -1,11 +1,14 @@
 """The entry webhook: the language menu, and a polite goodbye for numbers Ringly does not answer."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from ringly.db import db
 from ringly.voice.models import Call
 from tests.voice.conftest import make_client, parse_twiml, signed_post, spoken
+
+pytestmark = pytest.mark.smoke
 
 
 def test_entry_offers_the_language_menu_in_english_and_spanish(app, phone):

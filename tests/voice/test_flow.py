@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from ringly.booking.models import Appointment
@@ -11,6 +12,8 @@ from ringly.db import db, utcnow
 from ringly.messaging.models import Message
 from ringly.voice.models import Call
 from tests.voice.conftest import CALLER, make_client, spoken
+
+pytestmark = pytest.mark.smoke
 
 
 def _appointments(app) -> list[Appointment]:

@@ -1,0 +1,239 @@
+"""Benchmark: voice webhooks on gunicorn (gunicorn.conf.py) against a bare constant-TwiML app.
+
+For `POST /voice/rachel/` (a new call each request) and one mid-booking step (`book-name`,
+a distinct call waiting at that step each request), with signed requests:
+  (a) 200 requests/s for 20 s, open loop: p50/p95/p99;
+  (b) 50 keep-alive connections as fast as possible: requests/s and the ratio to the bare app.
+Twice: ElevenLabs audio served from the cache, and ElevenLabs failing (every TTS request 500s,
+a worker trying to render, the breaker open). Starts its own PostgreSQL database, sandbox,
+worker and gunicorn processes and removes them. Prints a table; not a test.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import flask_migrate  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+from bench import load  # noqa: E402
+from ringly import create_app  # noqa: E402
+from ringly.clients.models import WEEKDAYS, Client  # noqa: E402
+from ringly.db import db, utcnow  # noqa: E402
+from ringly.sandbox.server import SandboxServer  # noqa: E402
+from ringly.telephony.signatures import sign_request  # noqa: E402
+from ringly.voice.prompts import prompt  # noqa: E402
+from ringly.voice.rendering import render_client_prompts  # noqa: E402
+from ringly.voice.tts import audio_library  # noqa: E402
+from tests.support.databases import fresh_postgres_database  # noqa: E402
+from tests.support.worker import WorkerProcess  # noqa: E402
+
+NUMBER = "+13125550100"
+NAME = "Maria Lopez"
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(app_path: str, port: int, env: dict[str, str]) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+         app_path], cwd=ROOT, env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn {app_path} exited at start")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/voice/bare"
+                                        if "bare" in app_path else
+                                        f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return process
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"gunicorn {app_path} not ready")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, 15)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+
+
+def signed(port: int, base: str, token: str, path: str, params: dict[str, str]) -> bytes:
+    signature = sign_request(token, base + path, params)
+    return load.build_request("127.0.0.1", port, path, urlencode(params).encode(),
+                              {"X-Twilio-Signature": signature})
+
+
+def entry_requests(port: int, base: str, token: str, count: int) -> list[bytes]:
+    out = []
+    for n in range(count):
+        params = {"CallSid": "CA" + uuid.uuid4().hex, "AccountSid": "AC" + "5a" * 16,
+                  "From": f"+1312{n % 10_000_000:07d}", "To": NUMBER,
+                  "CallStatus": "ringing", "Direction": "inbound"}
+        out.append(signed(port, base, token, "/voice/rachel/", params))
+    return out
+
+
+def waiting_calls(app, client_id: int, count: int) -> list[str]:
+    """Calls that reached the name question (turn 3), inserted in bulk."""
+    sids = ["CA" + uuid.uuid4().hex for _ in range(count)]
+    now = utcnow()
+    with app.app_context():
+        db.session.execute(sa.insert(db.metadata.tables["calls"]), [
+            {"call_sid": sid, "client_id": client_id, "from_number": "+13125550199",
+             "to_number": NUMBER, "direction": "inbound", "status": "in-progress",
+             "language": "en", "step": "book-name", "state": {"turn": 3}, "retries": 0,
+             "created_at": now, "updated_at": now} for sid in sids])
+        db.session.commit()
+    return sids
+
+
+def step_requests(port: int, base: str, token: str, sids: list[str]) -> list[bytes]:
+    return [signed(port, base, token, "/voice/rachel/book-name/3", {
+        "CallSid": sid, "AccountSid": "AC" + "5a" * 16, "From": "+13125550199", "To": NUMBER,
+        "CallStatus": "in-progress", "SpeechResult": NAME, "Confidence": "0.92"})
+        for sid in sids]
+
+
+def measure(port: int, requests: list[bytes], rate: float, duration: float,
+            connections: int, closed_seconds: float) -> dict[str, float]:
+    warm = max(200, len(requests) // 20)
+    load.paced("127.0.0.1", port, requests[:warm], rate, warm / rate)
+    rest = requests[warm:]
+    paced_count = int(rate * duration)
+    paced = load.paced("127.0.0.1", port, rest[:paced_count], rate, duration)
+    burst = load.closed("127.0.0.1", port, rest[paced_count:], connections, closed_seconds)
+    return {
+        "p50": load.percentile(paced.latencies, 0.50) * 1000,
+        "p95": load.percentile(paced.latencies, 0.95) * 1000,
+        "p99": load.percentile(paced.latencies, 0.99) * 1000,
+        "paced_errors": paced.errors, "late": paced.late,
+        "rps": len(burst.latencies) / burst.elapsed if burst.elapsed else 0.0,
+        "closed_errors": burst.errors,
+        "exhausted": len(burst.latencies) + burst.errors >= len(rest) - paced_count,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--closed-seconds", type=float, default=10)
+    parser.add_argument("--closed-budget", type=int, default=30000,
+                        help="requests prepared for the closed-loop run")
+    options = parser.parse_args()
+    per_run = int(options.rate * options.seconds) + max(200, options.closed_budget // 20)
+    per_run += options.closed_budget
+    results: dict[tuple[str, str], dict[str, float]] = {}
+    processes: list[subprocess.Popen] = []
+    workdir = Path(tempfile.mkdtemp(prefix="ringly-bench-"))
+    with fresh_postgres_database("ringly_bench") as database_url, SandboxServer() as sandbox:
+        try:
+            bare_port = free_port()
+            processes.append(start_gunicorn("bench.bare_twiml:app", bare_port, {}))
+            bare_base = f"http://127.0.0.1:{bare_port}"
+            bare = [signed(bare_port, bare_base, "t", "/voice/bare", {"CallSid": f"CA{n}"})
+                    for n in range(per_run)]
+            results[("bare constant TwiML", "-")] = measure(
+                bare_port, bare, options.rate, options.seconds, options.connections,
+                options.closed_seconds)
+            for mode in ("cached", "failing"):
+                results.update(run_mode(mode, options, per_run, database_url, sandbox, workdir,
+                                        processes))
+        finally:
+            for process in processes:
+                stop(process)
+    print_table(results, options)
+
+
+def run_mode(mode, options, per_run, database_url, sandbox, workdir, processes):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {"DATABASE_URL": database_url, "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+           "CELERY_QUEUE": f"ringly-bench-{uuid.uuid4().hex[:8]}",
+           "TWILIO_ACCOUNT_SID": sandbox.account_sid, "TWILIO_AUTH_TOKEN": sandbox.auth_token,
+           "TWILIO_API_BASE_URL": sandbox.url, "WEBHOOK_BASE_URL": base,
+           "SECRET_KEY": "bench", "ELEVENLABS_API_KEY": "bench-key",
+           "ELEVENLABS_API_BASE_URL": sandbox.url, "LOG_LEVEL": "WARNING",
+           "AUDIO_CACHE_DIR": str(workdir / f"audio-{mode}")}
+    app = create_app({"ENVIRON": env, "INSTANCE_PATH": str(workdir / "instance")})
+    with app.app_context():
+        flask_migrate.upgrade()
+        client = db.session.scalar(sa.select(Client).where(Client.ringlypro_number == NUMBER))
+        if client is None:
+            client = Client(business_name="Sunrise Dental", email="d@example.com",
+                            ringlypro_number=NUMBER, timezone="America/Chicago",
+                            business_hours={day: [["09:00", "17:00"]] for day in WEEKDAYS})
+            db.session.add(client)
+            db.session.commit()
+        client_id = client.id
+        if mode == "cached":
+            render_client_prompts(client_id)
+            audio_library().render(prompt("ask_phone", "en", name=NAME), "en")
+        else:
+            sandbox.set_faults(rate_500=1.0, only=["tts"])
+    worker = None
+    if mode == "failing":
+        worker = WorkerProcess(env, workdir / "worker.log", concurrency=2).start()
+    processes.append(start_gunicorn("wsgi:app", port, env))
+    token = sandbox.auth_token
+    out = {}
+    entries = entry_requests(port, base, token, per_run)
+    out[("POST /voice/rachel/", mode)] = measure(
+        port, entries, options.rate, options.seconds, options.connections,
+        options.closed_seconds)
+    steps = step_requests(port, base, token, waiting_calls(app, client_id, per_run))
+    out[("POST /voice/rachel/book-name/3", mode)] = measure(
+        port, steps, options.rate, options.seconds, options.connections,
+        options.closed_seconds)
+    stop(processes.pop())
+    if worker is not None:
+        worker.stop()
+    sandbox.clear_faults()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    return out
+
+
+def print_table(results, options) -> None:
+    bare_rps = results[("bare constant TwiML", "-")]["rps"]
+    print(f"\nVoice webhooks on gunicorn (gunicorn.conf.py), {os.cpu_count()} cores; "
+          f"(a) {options.rate:.0f} req/s for {options.seconds:.0f} s, "
+          f"(b) {options.connections} connections for {options.closed_seconds:.0f} s")
+    header = (f"{'endpoint':<32} {'ElevenLabs':<10} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+              f"{'err(a)':>6} {'req/s(b)':>9} {'vs bare':>7} {'err(b)':>6}")
+    print(header)
+    print("-" * len(header))
+    for (endpoint, mode), row in results.items():
+        flag = "*" if row["exhausted"] else ""
+        print(f"{endpoint:<32} {mode:<10} {row['p50']:>7.1f} {row['p95']:>7.1f} "
+              f"{row['p99']:>7.1f} {row['paced_errors']:>6} {row['rps']:>8.0f}{flag:1} "
+              f"{row['rps'] / bare_rps:>7.2f} {row['closed_errors']:>6}")
+    print("* the prepared requests ran out before the time was up; raise --closed-budget")
+
+
+if __name__ == "__main__":
+    main()

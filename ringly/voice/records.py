@@ -1,0 +1,61 @@
+"""What the receptionist recorded for a client: calls and this month's usage."""
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from ringly.booking.slots import client_zone
+from ringly.clients.models import Client
+from ringly.db import db, utcnow
+from ringly.errors import NotFound
+from ringly.messaging.models import Message
+from ringly.provisioning.models import PhoneNumber
+from ringly.voice.models import Call
+
+
+def require_client(client_id: int) -> Client:
+    client = db.session.get(Client, client_id)
+    if client is None:
+        raise NotFound(f"client {client_id} does not exist")
+    return client
+
+
+def list_calls(client_id: int, limit: int = 200) -> list[Call]:
+    return list(db.session.scalars(
+        sa.select(Call).where(Call.client_id == client_id).order_by(Call.id.desc()).limit(limit)))
+
+
+def month_start(client: Client, now: datetime) -> datetime:
+    """Midnight on the first of the client's current month, in the client's time zone."""
+    local = now.astimezone(client_zone(client))
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def usage(client_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """This month's minutes (each call rounded up, as Twilio bills), calls, texts, number cost."""
+    client = require_client(client_id)
+    since = month_start(client, now or utcnow())
+    calls = db.session.execute(
+        sa.select(Call.duration_seconds, Call.price)
+        .where(Call.client_id == client_id, Call.created_at >= since)).all()
+    messages = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Message)
+        .where(Message.client_id == client_id, Message.channel == "sms",
+               Message.created_at >= since))
+    numbers = db.session.scalars(
+        sa.select(PhoneNumber.monthly_price)
+        .where(PhoneNumber.client_id == client_id,
+               PhoneNumber.status.in_(("purchased", "active"))))
+    return {
+        "client_id": client_id,
+        "period_start": since,
+        "calls": len(calls),
+        "minutes": sum(math.ceil((seconds or 0) / 60) for seconds, _ in calls),
+        "call_cost": sum((price or Decimal(0) for _, price in calls), Decimal(0)),
+        "messages": messages or 0,
+        "number_cost": sum((price or Decimal(0) for price in numbers), Decimal(0)),
+    }

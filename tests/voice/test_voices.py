@@ -1,0 +1,123 @@
+"""Rachel's and Lina's ElevenLabs audio: cached, served safely, never awaited by a webhook."""
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+
+from ringly import create_app
+from ringly.db import db
+from ringly.voice.rendering import render_client_prompts, static_lines
+from ringly.voice.tts import RenderFailed, audio_library
+from tests.support.worker import WorkerProcess
+from tests.voice.conftest import Phone, make_client
+
+
+@pytest.fixture
+def voiced_env(service_env, sandbox, tmp_path) -> dict[str, str]:
+    return {**service_env, "ELEVENLABS_API_KEY": "sandbox-key",
+            "ELEVENLABS_API_BASE_URL": sandbox.url, "AUDIO_CACHE_DIR": str(tmp_path / "audio"),
+            "CELERY_QUEUE": f"ringly-voice-{uuid.uuid4().hex[:8]}"}
+
+
+@pytest.fixture
+def voiced_app(app, voiced_env, tmp_path) -> Iterator[Flask]:
+    """The same database as `app`, with ElevenLabs pointed at the sandbox."""
+    voiced = create_app({"ENVIRON": voiced_env, "INSTANCE_PATH": str(tmp_path / "instance"),
+                         "ELEVENLABS_BREAKER_COOLDOWN": 0.5})
+    yield voiced
+    with voiced.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _menu(root):
+    return [(el.tag, el.text, el.get("voice")) for el in root.find("Gather")]
+
+
+def test_uncached_lines_are_spoken_by_polly_then_played_once_rendered(voiced_app, sandbox):
+    make_client(voiced_app)
+    first = Phone(voiced_app.test_client(), voiced_app).dial_in()
+    assert [tag for tag, _, _ in _menu(first)] == ["Say", "Say"]  # not waiting on ElevenLabs
+    with voiced_app.app_context():
+        library = audio_library()
+        library.render("For English, press 1 or say English.", "en")
+        library.render("Para español, oprima 2 o diga español.", "es")
+    second = Phone(voiced_app.test_client(), voiced_app).dial_in()
+    played = _menu(second)
+    assert [tag for tag, _, _ in played] == ["Play", "Play"]
+    assert all(url.startswith(voiced_app.config["WEBHOOK_BASE_URL"] + "/audio/")
+               for _, url, _ in played)
+    assert played[0][1] != played[1][1]  # Rachel and Lina are different voices
+
+
+def test_audio_is_served_with_caching_headers_and_no_path_traversal(voiced_app, sandbox):
+    with voiced_app.app_context():
+        line_hash = audio_library().render("Hello there.", "en")
+    http = voiced_app.test_client()
+    response = http.get(f"/audio/{line_hash}.mp3")
+    assert response.status_code == 200 and response.mimetype == "audio/mpeg"
+    assert response.data.startswith(b"ID3")
+    assert "max-age=31536000" in response.headers["Cache-Control"] and response.headers["ETag"]
+    assert http.get(f"/audio/{line_hash}.mp3",
+                    headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+    for bad in ("..%2f..%2fetc%2fpasswd", "../" + line_hash, line_hash.upper(), "0" * 64,
+                ".elevenlabs-breaker"):
+        assert http.get(f"/audio/{bad}.mp3").status_code == 404
+
+
+def test_repeated_failures_open_the_breaker_and_everything_stays_polly(voiced_app, sandbox):
+    make_client(voiced_app)
+    sandbox.set_faults(rate_500=1.0, only=["tts"])
+    with voiced_app.app_context():
+        library = audio_library()
+        for n in range(3):
+            with pytest.raises(RenderFailed, match="answered 500"):
+                library.render(f"line {n}", "en")
+        with pytest.raises(RenderFailed, match="circuit breaker open"):
+            library.render("line 4", "en")
+        assert library.breaker_open()
+    root = Phone(voiced_app.test_client(), voiced_app).dial_in()
+    assert [tag for tag, _, _ in _menu(root)] == ["Say", "Say"]
+    sandbox.clear_faults()
+    time.sleep(1.1)  # the cool-down (0.5 s here) and the per-process re-check (1 s)
+    with voiced_app.app_context():
+        assert not audio_library().breaker_open()
+        audio_library().render("line 5", "en")
+
+
+def test_client_prompts_render_every_static_line_in_both_voices(voiced_app, sandbox):
+    client_id = make_client(voiced_app, custom_greeting="Welcome to the smile studio.")
+    with voiced_app.app_context():
+        from ringly.clients.models import Client
+
+        lines = static_lines(db.session.get(Client, client_id))
+        assert ("Welcome to the smile studio.", "en") in lines
+        assert {locale for _, locale in lines} == {"en", "es"}
+        assert render_client_prompts(client_id) == len(lines)
+        assert render_client_prompts(client_id) == 0  # cached: nothing is fetched again
+    phone = Phone(voiced_app.test_client(), voiced_app)
+    phone.dial_in()
+    phone.press("1")
+    assert [el.tag for el in phone.last.iter() if el.tag in ("Say", "Play")] == ["Play", "Play"]
+
+
+@pytest.mark.e2e
+def test_worker_renders_lines_queued_by_a_call(voiced_app, voiced_env, tmp_path, sandbox):
+    make_client(voiced_app)
+    worker = WorkerProcess(voiced_env, tmp_path / "worker.log", concurrency=2).start()
+    try:
+        first = Phone(voiced_app.test_client(), voiced_app).dial_in()
+        assert [tag for tag, _, _ in _menu(first)] == ["Say", "Say"]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            root = Phone(voiced_app.test_client(), voiced_app).dial_in()
+            if [tag for tag, _, _ in _menu(root)] == ["Play", "Play"]:
+                break
+            time.sleep(0.2)
+        assert [tag for tag, _, _ in _menu(root)] == ["Play", "Play"], worker.log_tail()
+    finally:
+        worker.stop()
