@@ -29,6 +29,7 @@ def purchases(sandbox) -> list[dict]:
     return [entry for entry in sandbox.ledger() if entry["event"] == "purchase"]
 
 
+@pytest.mark.smoke
 def test_local_number_in_requested_area_code_is_bought_with_every_webhook(prov, sandbox):
     job = make_job({**BODY, "areaCode": "415"})
     job = run_until_verification(job.id)
@@ -172,6 +173,7 @@ def test_transient_errors_stop_at_the_attempt_cap(prov, sandbox):
     assert job.error_message.startswith(f"gave up after {cap} attempts")
 
 
+@pytest.mark.smoke
 def test_retry_after_lost_purchase_response_adopts_number_without_buying_again(prov, sandbox):
     sandbox.set_faults(rate_purchase_lost=1.0)
     job_id = make_job({**BODY, "areaCode": "617"}).id

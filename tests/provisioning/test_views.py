@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import requests
 import sqlalchemy as sa
 
@@ -13,6 +14,7 @@ from ringly.provisioning.models import ProvisioningJob
 BODY = {"business_name": "Bella Salon", "email": "owner@bella.example", "areaCode": "415"}
 
 
+@pytest.mark.smoke
 def test_provision_answers_202_with_the_job_client_and_location(
     client, api_headers, prov, sent_tasks
 ):
