@@ -30,7 +30,7 @@ import ringly.sandbox.server as sandbox_server_module  # noqa: E402
 from ringly import create_app  # noqa: E402
 from ringly.admin.services import create_api_key  # noqa: E402
 from ringly.db import db  # noqa: E402
-from ringly.provisioning.models import ProvisioningJob  # noqa: E402
+from ringly.provisioning.models import PhoneNumber, ProvisioningJob  # noqa: E402
 from tests.support.databases import fresh_postgres_database  # noqa: E402
 from tests.support.worker import WorkerProcess  # noqa: E402
 from tests.support.wsgi_server import LiveServer  # noqa: E402
@@ -156,6 +156,8 @@ def main() -> None:
                     time.sleep(0.05)
                 total = time.monotonic() - started
                 jobs = list(db.session.scalars(sa.select(ProvisioningJob)))
+                bought_at = dict(db.session.execute(
+                    sa.select(PhoneNumber.job_id, PhoneNumber.purchased_at)).all())
         finally:
             worker.stop()
             live.stop()
@@ -177,6 +179,16 @@ def main() -> None:
         print(f"job latency p50 {percentile(latencies, 0.5):.2f} s, "
               f"p95 {percentile(latencies, 0.95):.2f} s, mean {statistics.mean(latencies):.2f} s; "
               f"time in a worker per job: mean {statistics.mean(service):.3f} s")
+        phases = {
+            "select+guard": [(j.purchase_started_at - j.started_at).total_seconds()
+                             for j in completed],
+            "purchase": [(bought_at[j.id] - j.purchase_started_at).total_seconds()
+                         for j in completed],
+            "record+verify+complete": [(j.finished_at - bought_at[j.id]).total_seconds()
+                                       for j in completed],
+        }
+        print("phases (mean): " + ", ".join(
+            f"{name} {statistics.mean(values) * 1000:.0f} ms" for name, values in phases.items()))
         print("Twilio requests: " + ", ".join(
             f"{op} {counter.counts[op]}" for op in TWILIO_OPERATIONS if counter.counts[op]))
         print(f"Twilio requests per completed provision: {per_provision:.3f} "
