@@ -118,7 +118,10 @@ def _take_from_redis(client: redis.Redis, key: str, country: str, number_type: s
         if time.monotonic() > deadline:
             found = _search(country, number_type, area_code)
             return asdict(found[0]) if found else None
-        time.sleep(0.05)
+        # Wake the moment the searching job pushes its page (or re-check after a second).
+        popped = client.blpop([key], timeout=1)
+        if popped is not None:
+            return _decode(popped[1])
 
 
 def _take_from_memory(key: str, country: str, number_type: str,
