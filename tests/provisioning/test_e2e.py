@@ -67,3 +67,17 @@ def test_worker_fails_an_empty_area_code_with_twilios_code(
     assert body["error"] == {"code": "no_numbers_available",
                              "message": "no numbers available in area code 533",
                              "twilio_code": 21452}
+
+
+def test_replayed_request_returns_the_finished_job_without_a_second_number(
+    client, api_headers, prov, sandbox, celery_worker, voice_entry_available
+):
+    headers = {**api_headers, "Idempotency-Key": "signup-e2e-1"}
+    first = provision(client, headers, BODY)
+    replay = provision(client, headers, BODY)
+    assert first.status_code == replay.status_code == 200
+    assert first.get_json()["job_id"] == replay.get_json()["job_id"]
+    assert replay.get_json()["number_details"] == first.get_json()["number_details"]
+    assert len([e for e in sandbox.ledger() if e["event"] == "purchase"]) == 1
+    listing = client.get("/api/clients", headers=api_headers).get_json()
+    assert listing["count"] == 1
