@@ -90,6 +90,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=4, help="worker processes")
+    parser.add_argument("--pool", default="prefork", choices=["prefork", "threads"])
     parser.add_argument("--latency-ms", type=int, default=200)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args()
@@ -130,7 +131,8 @@ def main() -> None:
             flask_migrate.upgrade()
             _, api_key = create_api_key("bench")
         live.serve(app)
-        worker = WorkerProcess(env, Path(tmp) / "worker.log", concurrency=args.concurrency)
+        worker = WorkerProcess(env, Path(tmp) / "worker.log", concurrency=args.concurrency,
+                                pool=args.pool)
         worker.start(timeout=60)
         sandbox.set_faults(latency_ms=args.latency_ms,
                            only=["search", "purchase", "list", "fetch", "update", "release"])
@@ -170,7 +172,7 @@ def main() -> None:
         per_provision = requests_total / max(len(completed), 1)
         bound = args.jobs * per_provision * (args.latency_ms / 1000) / args.concurrency
         print(f"provisions: {args.jobs} (80% local across {len(AREA_CODES)} area codes, "
-              f"20% toll-free); worker concurrency {args.concurrency} (prefork); "
+              f"20% toll-free); worker concurrency {args.concurrency} ({args.pool}); "
               f"Twilio latency {args.latency_ms} ms")
         reasons = collections.Counter(job.error_code for job in failed)
         print(f"completed {len(completed)}, failed {len(failed)} {dict(reasons)}; "
