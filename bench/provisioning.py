@@ -1,7 +1,7 @@
 """Benchmark: 300 provisions through the HTTP API and a real worker, 200 ms per Twilio request.
 
 Prints total time, jobs/s, p50/p95 job latency, Twilio requests per completed provision
-(counted by observing every request the sandbox serves) and the bound
+(from the sandbox's own request counts, /sandbox/requests) and the bound
 N x requests-per-provision x latency / worker concurrency. Not a test.
 """
 from __future__ import annotations
@@ -13,7 +13,6 @@ import random
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -26,59 +25,16 @@ import flask_migrate  # noqa: E402
 import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-import ringly.sandbox.server as sandbox_server_module  # noqa: E402
 from ringly import create_app  # noqa: E402
 from ringly.admin.services import create_api_key  # noqa: E402
 from ringly.db import db  # noqa: E402
 from ringly.provisioning.models import PhoneNumber, ProvisioningJob  # noqa: E402
+from ringly.sandbox.server import SandboxServer  # noqa: E402
 from tests.support.databases import fresh_postgres_database  # noqa: E402
 from tests.support.worker import WorkerProcess  # noqa: E402
 from tests.support.wsgi_server import LiveServer  # noqa: E402
 
 AREA_CODES = ("415", "212", "512", "206", "617", "303", "312", "305", "404", "602")
-TWILIO_OPERATIONS = ("search", "purchase", "list", "fetch", "update", "release", "other")
-
-
-class TwilioRequestCounter:
-    """WSGI middleware around the sandbox that counts the Twilio REST requests it serves."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.counts: collections.Counter[str] = collections.Counter()
-
-    def wrap(self, app):
-        def counted(environ, start_response):
-            operation = self.classify(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
-            if operation:
-                with self.lock:
-                    self.counts[operation] += 1
-            return app(environ, start_response)
-
-        return counted
-
-    @staticmethod
-    def classify(method: str, path: str) -> str | None:
-        if not path.startswith("/2010-04-01/"):
-            return None  # the sandbox's control API, text-to-speech, call simulator
-        if "/AvailablePhoneNumbers/" in path:
-            return "search"
-        if path.endswith("/IncomingPhoneNumbers.json"):
-            return "purchase" if method == "POST" else "list"
-        if "/IncomingPhoneNumbers/" in path:
-            return {"GET": "fetch", "POST": "update", "DELETE": "release"}.get(method, "other")
-        return "other"
-
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-
-def install_counter(counter: TwilioRequestCounter) -> None:
-    original = sandbox_server_module.make_server
-
-    def counting_make_server(host, port, app, **kwargs):
-        return original(host, port, counter.wrap(app), **kwargs)
-
-    sandbox_server_module.make_server = counting_make_server
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -96,8 +52,6 @@ def main() -> None:
     args = parser.parse_args()
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    counter = TwilioRequestCounter()
-    install_counter(counter)
     rng = random.Random(42)
     bodies = []
     for index in range(args.jobs):
@@ -109,7 +63,7 @@ def main() -> None:
         bodies.append(body)
     rng.shuffle(bodies)
 
-    with sandbox_server_module.SandboxServer() as sandbox, fresh_postgres_database(
+    with SandboxServer() as sandbox, fresh_postgres_database(
         "ringly_bench"
     ) as database_url, tempfile.TemporaryDirectory() as tmp:
         live = LiveServer()
@@ -138,7 +92,7 @@ def main() -> None:
                            only=["search", "purchase", "list", "fetch", "update", "release"])
         headers = {"Authorization": f"Bearer {api_key}"}
         session = requests.Session()
-        counter.counts.clear()
+        sandbox.clear_request_counts()
         try:
             started = time.monotonic()
             with ThreadPoolExecutor(max_workers=16) as pool:
@@ -168,7 +122,8 @@ def main() -> None:
         latencies = [(job.finished_at - job.created_at).total_seconds() for job in completed]
         service = [(job.finished_at - job.started_at).total_seconds() for job in completed]
         ledger = sandbox.ledger()
-        requests_total = counter.total()
+        counts = sandbox.request_counts()
+        requests_total = sum(counts.values())
         per_provision = requests_total / max(len(completed), 1)
         bound = args.jobs * per_provision * (args.latency_ms / 1000) / args.concurrency
         print(f"provisions: {args.jobs} (80% local across {len(AREA_CODES)} area codes, "
@@ -192,7 +147,7 @@ def main() -> None:
         print("phases (mean): " + ", ".join(
             f"{name} {statistics.mean(values) * 1000:.0f} ms" for name, values in phases.items()))
         print("Twilio requests: " + ", ".join(
-            f"{op} {counter.counts[op]}" for op in TWILIO_OPERATIONS if counter.counts[op]))
+            f"{op} {n}" for op, n in sorted(counts.items(), key=lambda item: -item[1])))
         print(f"Twilio requests per completed provision: {per_provision:.3f} "
               f"(ledger purchases {sum(1 for e in ledger if e['event'] == 'purchase')})")
         print(f"bound N x rpp x latency / concurrency = {args.jobs} x {per_provision:.3f} x "
