@@ -23,6 +23,10 @@ beat_schedule = {
         "task": "ringly.provisioning.reconcile_numbers",
         "schedule": timedelta(minutes=5),
     },
+    "release-quarantined-numbers": {
+        "task": "ringly.provisioning.release_quarantined",
+        "schedule": timedelta(hours=1),
+    },
     "sweep-stale-jobs": {
         "task": "ringly.provisioning.sweep_stale_jobs",
         "schedule": timedelta(minutes=1),

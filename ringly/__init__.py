@@ -22,6 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from ringly.db import db, migrate
     from ringly.docs_assets import init_app as init_docs_assets
     from ringly.messaging import views as messaging_views
+    from ringly.provisioning import cli as provisioning_cli
     from ringly.queue import celery_init_app
     from ringly.voice import views as voice_views
 
@@ -43,7 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api = errors.RinglyApi(app)
     for blueprint in _api_blueprints():
         api.register_blueprint(blueprint)
-    for module in (health, auth, errors, cli, voice_views, messaging_views):
+    for module in (health, auth, errors, cli, voice_views, messaging_views, provisioning_cli):
         module.init_app(app)
     init_docs_assets(app)
     log.info(describe_mode(app.config))
@@ -53,10 +54,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def _api_blueprints() -> list:
     from ringly.admin.views import blp as admin_blp
     from ringly.booking.views import blp as appointments_blp
+    from ringly.clients.views import blp as clients_blp
     from ringly.messaging.api import blp as messages_blp
+    from ringly.provisioning.views import blp as provisioning_blp
     from ringly.voice.api import blp as calls_blp
 
-    return [admin_blp, appointments_blp, calls_blp, messages_blp]
+    return [admin_blp, provisioning_blp, clients_blp, appointments_blp, calls_blp, messages_blp]
 
 
 def _api_spec_options() -> dict[str, Any]:

@@ -107,6 +107,15 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "VALIDATE_TWILIO_SIGNATURES": True,
         "PURCHASES_PER_HOUR_LIMIT": _int(env, "PURCHASES_PER_HOUR_LIMIT", 100),
         "NUMBERS_TOTAL_LIMIT": _int(env, "NUMBERS_TOTAL_LIMIT", 1000),
+        # Provisioning jobs: retries, candidate sharing, Redis key namespace.
+        "REDIS_KEY_PREFIX": (
+            env.get("REDIS_KEY_PREFIX") or f"ringly:{env.get('CELERY_QUEUE') or 'ringly'}"
+        ),
+        "PROVISIONING_MAX_ATTEMPTS": _int(env, "PROVISIONING_MAX_ATTEMPTS", 10),
+        "PROVISIONING_BACKOFF_BASE": _float(env, "PROVISIONING_BACKOFF_BASE", 0.5),
+        "PROVISIONING_BACKOFF_CAP": _float(env, "PROVISIONING_BACKOFF_CAP", 30.0),
+        "PROVISIONING_STALE_AFTER": _float(env, "PROVISIONING_STALE_AFTER", 120.0),
+        "PROVISIONING_SEARCH_PAGE_SIZE": _int(env, "PROVISIONING_SEARCH_PAGE_SIZE", 30),
         "API_TITLE": "Ringly",
         "API_VERSION": "1.0",
         "OPENAPI_VERSION": "3.0.3",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
 
+from ringly.sandbox.counters import RequestCounter
 from ringly.sandbox.faults import FaultInjector
 from ringly.sandbox.state import SandboxState
 
@@ -18,6 +19,7 @@ class SandboxContext:
     auth_token: str
     state: SandboxState
     faults: FaultInjector
+    requests: RequestCounter = field(default_factory=RequestCounter)
 
 
 def sandbox_context() -> SandboxContext:

@@ -26,6 +26,7 @@ def reset_sandbox() -> Response:
     ctx = sandbox_context()
     ctx.state.reset()
     ctx.faults.clear()
+    ctx.requests.clear()
     return jsonify({"reset": True})
 
 
@@ -42,6 +43,18 @@ def read_owned_numbers() -> Response:
 @control_api.get("/messages")
 def read_messages() -> Response:
     return jsonify({"messages": _public(sandbox_context().state.messages())})
+
+
+@control_api.get("/requests")
+def read_request_counts() -> Response:
+    counts = sandbox_context().requests.snapshot()
+    return jsonify({"requests": counts, "total": sum(counts.values())})
+
+
+@control_api.delete("/requests")
+def clear_request_counts() -> Response:
+    sandbox_context().requests.clear()
+    return jsonify({"requests": {}, "total": 0})
 
 
 @control_api.get("/faults")

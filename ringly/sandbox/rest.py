@@ -81,8 +81,10 @@ def drop_connection() -> Response:
 
 @twilio_api.before_request
 def authenticate_and_inject_faults() -> Response | None:
+    operation_name = ENDPOINT_OPERATIONS.get(request.endpoint or "")
+    sandbox_context().requests.count(operation_name or "other")
     check_basic_auth()
-    return run_faults(ENDPOINT_OPERATIONS.get(request.endpoint or ""))
+    return run_faults(operation_name)
 
 
 @twilio_api.teardown_request

@@ -119,5 +119,12 @@ class SandboxServer:
     def owned_numbers(self) -> list[dict[str, Any]]:
         return self._control_call("GET", "numbers")["numbers"]
 
+    def request_counts(self) -> dict[str, int]:
+        """Twilio REST requests received since the last reset, per operation."""
+        return self._control_call("GET", "requests")["requests"]
+
+    def clear_request_counts(self) -> None:
+        self._control_call("DELETE", "requests")
+
     def messages(self) -> list[dict[str, Any]]:
         return self._control_call("GET", "messages")["messages"]

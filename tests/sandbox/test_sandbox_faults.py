@@ -116,3 +116,14 @@ def test_state_file_keeps_purchases_and_ledger_across_a_restart(tmp_path):
             == "kept"
         )
         assert buy(second, PhoneNumber=kept["phone_number"]).json()["code"] == 21422
+
+
+def test_request_counts_tally_every_twilio_request_by_operation(sandbox):
+    auth = (sandbox.account_sid, sandbox.auth_token)
+    base = f"{sandbox.url}/2010-04-01/Accounts/{sandbox.account_sid}"
+    requests.get(f"{base}/AvailablePhoneNumbers/US/Local.json", auth=auth, timeout=5)
+    requests.get(f"{base}/IncomingPhoneNumbers.json", auth=auth, timeout=5)
+    requests.get(f"{base}/IncomingPhoneNumbers.json", auth=("AC" + "0" * 32, "x"), timeout=5)
+    assert sandbox.request_counts() == {"search": 1, "list": 2}
+    sandbox.clear_request_counts()
+    assert sandbox.request_counts() == {}

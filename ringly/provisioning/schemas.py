@@ -1,0 +1,108 @@
+"""Marshmallow schemas of the provisioning API (request body, job resource, answers)."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+E164 = r"^\+[1-9]\d{6,14}$"
+
+
+class ProvisionRequestSchema(Schema):
+    business_name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    user_id = fields.String(validate=validate.Length(max=64), allow_none=True)
+    areaCode = fields.String(validate=validate.Regexp(r"^\d{3}$", error="must be 3 digits"))
+    tollFree = fields.Boolean(load_default=False)
+    custom_greeting = fields.String(validate=validate.Length(max=1000), allow_none=True)
+    phoneNumber = fields.String(
+        validate=validate.Regexp(E164, error="must be an E.164 number such as +14155550100")
+    )
+    country = fields.String(
+        load_default="US", validate=validate.Regexp(r"^[A-Z]{2}$", error="ISO 3166 alpha-2")
+    )
+    timezone = fields.String(validate=validate.Length(max=64))
+    allowTollFreeFallback = fields.Boolean(
+        load_default=False,
+        metadata={"description": "buy a toll-free number when no local one is available"},
+    )
+
+    @validates("timezone")
+    def _known_timezone(self, value: str, **_kwargs: object) -> None:
+        if value not in available_timezones():
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as error:
+                raise ValidationError("unknown IANA time zone") from error
+
+
+class CapabilitiesSchema(Schema):
+    voice = fields.Boolean()
+    sms = fields.Boolean()
+    mms = fields.Boolean()
+
+
+class NumberDetailsSchema(Schema):
+    phoneNumber = fields.String()
+    friendlyName = fields.String(allow_none=True)
+    locality = fields.String(allow_none=True)
+    region = fields.String(allow_none=True)
+    capabilities = fields.Nested(CapabilitiesSchema)
+
+
+class OriginalClientSchema(Schema):
+    id = fields.Integer()
+    business_name = fields.String()
+    email = fields.String()
+    ringlypro_number = fields.String(allow_none=True)
+    twilio_number_sid = fields.String(allow_none=True)
+    rachel_enabled = fields.Boolean()
+    active = fields.Boolean()
+    voice_webhook = fields.String()
+    sms_webhook = fields.String()
+
+
+class ProvisionResultSchema(Schema):
+    success = fields.Boolean()
+    message = fields.String()
+    client = fields.Nested(OriginalClientSchema)
+    number_details = fields.Nested(NumberDetailsSchema)
+
+
+class JobErrorSchema(Schema):
+    code = fields.String()
+    message = fields.String()
+    twilio_code = fields.Integer(allow_none=True)
+
+
+class JobSchema(Schema):
+    id = fields.String()
+    status = fields.String(metadata={"enum": ["queued", "searching", "purchasing", "configuring",
+                                              "verifying", "completed", "failed"]})
+    step = fields.String(allow_none=True)
+    attempts = fields.Integer()
+    tag = fields.String()
+    client_id = fields.Integer(allow_none=True)
+    chosen_number = fields.String(allow_none=True)
+    choice_reason = fields.String(allow_none=True)
+    twilio_sid = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+    next_attempt_at = fields.DateTime(allow_none=True)
+    error = fields.Nested(JobErrorSchema, allow_none=True)
+    result = fields.Nested(ProvisionResultSchema, allow_none=True)
+    location = fields.String()
+
+
+class ProvisionAcceptedSchema(Schema):
+    success = fields.Boolean()
+    message = fields.String()
+    job = fields.Nested(JobSchema)
+    client = fields.Nested(OriginalClientSchema)
+
+
+class ProvisionFinishedSchema(ProvisionResultSchema):
+    job_id = fields.String()
+    error = fields.Nested(JobErrorSchema)

@@ -1,0 +1,136 @@
+"""Provision requests: client + job in one transaction, idempotency keys, polling, the sweep."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from ringly.admin.services import record_event
+from ringly.clients.models import Client
+from ringly.db import db, utcnow
+from ringly.errors import Conflict, NotFound
+from ringly.provisioning.models import TERMINAL_JOB_STATES, PhoneNumber, ProvisioningJob
+from ringly.provisioning.saga import fail_job, job_lock
+from ringly.queue import enqueue_after_commit, send_now
+
+RUN_JOB_TASK = "ringly.provisioning.run_job"
+MAX_WAIT_S = 30
+CLIENT_FIELDS = ("business_name", "email", "user_id", "custom_greeting", "country", "timezone")
+
+
+@dataclass
+class Submission:
+    job: ProvisioningJob
+    created: bool
+
+
+def fingerprint(body: dict[str, Any]) -> str:
+    """A stable hash of a request body, to tell a replay from a different request."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def submit_provision(body: dict[str, Any], idempotency_key: str | None = None) -> Submission:
+    """Create the client and its job in one transaction and queue the job after commit."""
+    digest = fingerprint(body)
+    if idempotency_key:
+        existing = _job_for_key(idempotency_key)
+        if existing is not None:
+            return Submission(_same_request_or_conflict(existing, digest), created=False)
+    client = Client(**{name: body[name] for name in CLIENT_FIELDS if body.get(name) is not None})
+    client.rachel_enabled = True
+    db.session.add(client)
+    db.session.flush()
+    job = ProvisioningJob(
+        client_id=client.id, state="queued", step="queued", tag=secrets.token_hex(4),
+        idempotency_key=idempotency_key, request_fingerprint=digest, request=dict(body),
+    )
+    db.session.add(job)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another request with the same key won the race: answer with its job.
+        db.session.rollback()
+        existing = _job_for_key(idempotency_key) if idempotency_key else None
+        if existing is None:
+            raise
+        return Submission(_same_request_or_conflict(existing, digest), created=False)
+    record_event("provisioning.requested", f"provisioning for {client.business_name!r}",
+                 subject=job, data={"client_id": client.id})
+    enqueue_after_commit(RUN_JOB_TASK, job.id)
+    db.session.commit()
+    return Submission(job, created=True)
+
+
+def _job_for_key(key: str) -> ProvisioningJob | None:
+    return db.session.scalar(
+        sa.select(ProvisioningJob).where(ProvisioningJob.idempotency_key == key)
+    )
+
+
+def _same_request_or_conflict(job: ProvisioningJob, digest: str) -> ProvisioningJob:
+    if job.request_fingerprint != digest:
+        raise Conflict("this Idempotency-Key was already used with a different request body",
+                       job_id=job.id)
+    return job
+
+
+def get_job(job_id: str) -> ProvisioningJob:
+    job = db.session.get(ProvisioningJob, job_id)
+    if job is None:
+        raise NotFound(f"no provisioning job {job_id}")
+    return job
+
+
+def wait_for_job(job: ProvisioningJob, seconds: float) -> ProvisioningJob:
+    """Re-read the job until it is terminal or `seconds` pass (the caller's Prefer: wait)."""
+    deadline = time.monotonic() + min(seconds, MAX_WAIT_S)
+    while job.state not in TERMINAL_JOB_STATES and time.monotonic() < deadline:
+        # End the read transaction so the next read sees the worker's commits.
+        db.session.rollback()
+        time.sleep(0.2)
+        job = db.session.get(ProvisioningJob, job.id, populate_existing=True)
+    return job
+
+
+def job_number(job: ProvisioningJob) -> PhoneNumber | None:
+    if not job.twilio_sid:
+        return None
+    return db.session.scalar(sa.select(PhoneNumber).where(PhoneNumber.sid == job.twilio_sid))
+
+
+def sweep_stale_jobs() -> dict[str, int]:
+    """Re-queue jobs stuck past the deadline; fail those past the attempt cap."""
+    stale_after = float(current_app.config.get("PROVISIONING_STALE_AFTER", 120))
+    cap = int(current_app.config.get("PROVISIONING_MAX_ATTEMPTS", 10))
+    now = utcnow()
+    cutoff = now - timedelta(seconds=stale_after)
+    stuck = list(db.session.scalars(
+        sa.select(ProvisioningJob).where(
+            ProvisioningJob.state.not_in(TERMINAL_JOB_STATES),
+            ProvisioningJob.updated_at < cutoff,
+            sa.or_(ProvisioningJob.next_attempt_at.is_(None),
+                   ProvisioningJob.next_attempt_at < cutoff),
+        )
+    ))
+    requeued = failed = 0
+    for job in stuck:
+        if job.attempts >= cap:
+            with job_lock(job.id) as locked:
+                if locked:
+                    fail_job(job, "stale", f"stuck in {job.state} after {job.attempts} attempts")
+                    failed += 1
+        else:
+            job.updated_at = now  # one re-send per deadline, not one per sweep
+            db.session.commit()
+            send_now(RUN_JOB_TASK, job.id)
+            requeued += 1
+    db.session.commit()
+    return {"requeued": requeued, "failed": failed}

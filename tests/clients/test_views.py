@@ -1,0 +1,160 @@
+"""The original client routes: search, a client's number, webhooks, release, listing, settings."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ringly.admin.models import AuditEvent
+from ringly.clients.models import Client
+from ringly.db import db
+from ringly.provisioning.models import PhoneNumber
+from tests.provisioning.conftest import provisioned_client
+
+
+def test_search_numbers_answers_the_original_shape(client, api_headers, prov):
+    response = client.post("/api/clients/search-numbers", headers=api_headers,
+                           json={"areaCode": "415", "limit": 3})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["success"] is True and body["count"] == 3
+    first = body["numbers"][0]
+    assert set(first) == {"phoneNumber", "friendlyName", "locality", "region", "postalCode",
+                          "capabilities"}
+    assert first["phoneNumber"].startswith("+1415")
+
+
+def test_search_numbers_validates_limit_and_area_code(client, api_headers, prov):
+    response = client.post("/api/clients/search-numbers", headers=api_headers,
+                           json={"areaCode": "4155", "limit": 31})
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]) == {"areaCode", "limit"}
+
+
+def test_search_numbers_turns_twilio_outage_into_503_with_code(client, api_headers, prov,
+                                                                sandbox):
+    sandbox.set_faults(rate_503=1.0, only=["search"])
+    response = client.post("/api/clients/search-numbers", headers=api_headers,
+                           json={"areaCode": "415"})
+    assert response.status_code == 503
+    assert response.get_json()["twilio_code"] == 20503
+    assert "Retry-After" in response.headers
+
+
+def test_client_number_shows_live_twilio_details(client, api_headers, prov):
+    client_id, sid = provisioned_client()
+    response = client.get(f"/api/clients/{client_id}/number", headers=api_headers)
+    assert response.status_code == 200
+    number = response.get_json()["number"]
+    assert number["sid"] == sid
+    assert number["voiceUrl"].endswith("/voice/rachel/")
+    assert number["smsUrl"].endswith("/webhook/twilio/sms")
+
+
+def test_put_webhooks_reapplies_the_whole_configuration(client, api_headers, prov, sandbox):
+    from ringly.telephony import WebhookConfig, get_gateway
+
+    client_id, sid = provisioned_client()
+    get_gateway().update_webhooks(sid, WebhookConfig(voice_url="https://old.example/voice"))
+    for _ in range(2):  # idempotent
+        response = client.put(f"/api/clients/{client_id}/number/webhooks", headers=api_headers)
+        assert response.status_code == 200
+    hooks = response.get_json()["webhooks"]
+    assert hooks["voiceFallbackUrl"].endswith("/voice/fallback")
+    assert hooks["statusCallback"].endswith("/webhook/twilio/status")
+    owned = {n["sid"]: n for n in sandbox.owned_numbers()}[sid]
+    assert owned["status_callback"].endswith("/webhook/twilio/status")
+    assert owned["voice_fallback_url"] != owned["voice_url"]
+
+
+def test_account_numbers_are_paged_and_marked(client, api_headers, prov):
+    from ringly.telephony import WebhookConfig, get_gateway
+
+    for code in ("415", "212", "512"):
+        provisioned_client(code)
+    stray = get_gateway().search_available(area_code="303", limit=1)[0].phone_number
+    get_gateway().purchase(phone_number=stray, friendly_name="bought by hand",
+                           webhooks=WebhookConfig())
+    seen, token = [], None
+    while True:
+        query = {"page_size": 2, **({"page_token": token} if token else {})}
+        body = client.get("/api/clients/numbers/all", query_string=query,
+                          headers=api_headers).get_json()
+        assert body["count"] <= 2
+        seen += body["numbers"]
+        token = body["next_page_token"]
+        if not token:
+            break
+    assert len(seen) == 4
+    assert sorted(n["assigned"] for n in seen) == [False, True, True, True]
+    bad = client.get("/api/clients/numbers/all", query_string={"page_token": "bogus"},
+                     headers=api_headers)
+    assert bad.status_code == 422
+    assert client.get("/api/clients/numbers/all", query_string={"page_size": 101},
+                      headers=api_headers).status_code == 422
+
+
+def test_delete_releases_the_number_and_records_it(client, api_headers, prov, sandbox):
+    client_id, sid = provisioned_client()
+    response = client.delete(f"/api/clients/{client_id}/number", headers=api_headers)
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "released"
+    db.session.remove()
+    number = db.session.scalar(sa.select(PhoneNumber).where(PhoneNumber.sid == sid))
+    owner = db.session.get(Client, client_id)
+    assert number.status == "released" and number.released_at is not None
+    assert owner.ringlypro_number is None and owner.rachel_enabled is False
+    assert sandbox.owned_numbers() == []
+    again = client.delete(f"/api/clients/{client_id}/number", headers=api_headers)
+    assert again.status_code == 404
+
+
+def test_delete_with_quarantine_keeps_the_number_until_the_release_task(
+    client, api_headers, prov, sandbox
+):
+    from datetime import UTC, datetime, timedelta
+
+    from ringly.provisioning.lifecycle import release_due_quarantined
+
+    client_id, sid = provisioned_client()
+    response = client.delete(f"/api/clients/{client_id}/number",
+                             query_string={"quarantine_days": 7}, headers=api_headers)
+    assert response.get_json()["status"] == "quarantined"
+    assert len(sandbox.owned_numbers()) == 1
+    assert release_due_quarantined() == 0  # not due yet
+    number = db.session.scalar(sa.select(PhoneNumber).where(PhoneNumber.sid == sid))
+    number.quarantined_until = datetime.now(UTC) - timedelta(seconds=1)
+    db.session.commit()
+    assert release_due_quarantined() == 1
+    assert sandbox.owned_numbers() == []
+
+
+def test_clients_are_listed_in_pages_and_filtered(client, api_headers, prov):
+    for index in range(5):
+        db.session.add(Client(business_name=f"Shop {index}", email="s@example.com",
+                              active=index != 4))
+    db.session.commit()
+    page = client.get("/api/clients", query_string={"limit": 2}, headers=api_headers).get_json()
+    assert [c["business_name"] for c in page["clients"]] == ["Shop 0", "Shop 1"]
+    rest = client.get("/api/clients", query_string={"limit": 10, "after": page["next_after"]},
+                      headers=api_headers).get_json()
+    assert [c["business_name"] for c in rest["clients"]] == ["Shop 2", "Shop 3", "Shop 4"]
+    assert rest["next_after"] is None
+    inactive = client.get("/api/clients", query_string={"active": "false"},
+                          headers=api_headers).get_json()
+    assert [c["business_name"] for c in inactive["clients"]] == ["Shop 4"]
+
+
+def test_patch_client_changes_settings_and_rejects_bad_hours(client, api_headers, prov):
+    shop = Client(business_name="Shop", email="s@example.com")
+    db.session.add(shop)
+    db.session.commit()
+    response = client.patch(f"/api/clients/{shop.id}", headers=api_headers, json={
+        "custom_greeting": "Hola", "rachel_enabled": False, "timezone": "America/Chicago",
+        "business_hours": {"mon": [["08:00", "12:00"]]}, "forwarding_number": "+14155550100"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["custom_greeting"] == "Hola" and body["timezone"] == "America/Chicago"
+    bad = client.patch(f"/api/clients/{shop.id}", headers=api_headers,
+                       json={"business_hours": {"mon": [["18:00", "09:00"]]}, "id": 5})
+    assert bad.status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+        AuditEvent.kind == "client.updated")) == 1
