@@ -6,11 +6,11 @@ lands on 2:30 PM for a business open in the afternoon and "in the morning" becom
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from ringly.booking.slots import is_slot, opening_spans, slots_between, to_local
@@ -30,19 +30,33 @@ class Understood:
     window: tuple[datetime, datetime] | None = None
 
 
-@lru_cache(maxsize=1)
+_loaded: tuple[Any, Any, dict[str, Any]] | None = None
+_init_lock = threading.Lock()
+_warming_pid = 0
+
+
 def _duckling() -> tuple[Any, Any, dict[str, Any]]:
-    import duckling  # a native library: loaded on first use, once per process
+    global _loaded
+    if _loaded is None:
+        with _init_lock:
+            if _loaded is None:
+                import duckling  # a native library: loaded on first use, once per process
 
-    time_zones = duckling.load_time_zones(ZONEINFO)
-    langs = {code: duckling.default_locale_lang(duckling.parse_lang(lang))
-             for code, lang in _LANG.items()}
-    return duckling, time_zones, langs
+                time_zones = duckling.load_time_zones(ZONEINFO)
+                langs = {code: duckling.default_locale_lang(duckling.parse_lang(lang))
+                         for code, lang in _LANG.items()}
+                _loaded = (duckling, time_zones, langs)
+    return _loaded
 
 
-def warm_up() -> None:
-    """Load Duckling now (at start-up) so the first caller does not pay for it."""
-    _duckling()
+def warm_up_in_background() -> None:
+    """Load Duckling in this process without making anyone wait (called when a call starts,
+    several turns before the date question). Never at import: the native runtime must not be
+    started before a fork (gunicorn --preload, Celery prefork)."""
+    global _warming_pid
+    if _warming_pid != os.getpid():
+        _warming_pid = os.getpid()
+        threading.Thread(target=_duckling, name="duckling-warm-up", daemon=True).start()
 
 
 def understand(text: str, locale: str, now: datetime, tz_name: str) -> Understood | None:

@@ -16,7 +16,15 @@ from ringly.booking.slots import to_local
 from ringly.clients.models import Client
 from ringly.voice import flow
 from ringly.voice.flow import Line, Scene
-from ringly.voice.prompts import HINTS, WORDS, hours_summary, prompt, spoken_code, spoken_when
+from ringly.voice.prompts import (
+    CHOICES,
+    HINTS,
+    WORDS,
+    hours_summary,
+    prompt,
+    spoken_code,
+    spoken_when,
+)
 
 MAX_REPROMPTS = 2
 
@@ -236,10 +244,20 @@ def offer(ctx: Ctx, before: list[Line], alternatives: list[datetime]) -> Reply:
     return Reply("book-pick", step_prompt(ctx, "book-pick", before))
 
 
+def spoken_choice(speech: str) -> int | None:
+    """ "the second one" -> 2, "la primera" -> 1; None unless exactly one choice is named."""
+    words = set(normalise(speech).split())
+    if len(words) > 4 or words & {"at", "las", "am", "pm"}:
+        return None  # "at one" is a time, not the first option
+    named = [int(key) for key, names in CHOICES.items() if words & set(names)]
+    return named[0] if len(named) == 1 else None
+
+
 def on_book_pick(ctx: Ctx, turn: Turn) -> Reply:
     options = ctx.state.get("options", [])
-    if turn.digits.isdigit() and 1 <= int(turn.digits) <= len(options):
-        ctx.state["candidate"] = options[int(turn.digits) - 1]
+    choice = int(turn.digits) if turn.digits.isdigit() else spoken_choice(turn.speech)
+    if choice is not None and 1 <= choice <= len(options):
+        ctx.state["candidate"] = options[choice - 1]
         return Reply("book-confirm", step_prompt(ctx, "book-confirm"))
     if turn.speech:
         return on_book_time(ctx, turn)

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ringly.db import Timestamped, UTCDateTime, db
 
+# Twilio's final call statuses: a status callback never moves a call out of these.
+FINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
+
 
 class Call(Timestamped, db.Model):
     __tablename__ = "calls"

@@ -162,6 +162,13 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "es": ("no", "otra", "otro", "cambiar")},
 }
 
+# Picking an offered time by voice: "the second one", "la primera".
+CHOICES: dict[str, tuple[str, ...]] = {
+    "1": ("1", "one", "first", "uno", "una", "primera", "primero"),
+    "2": ("2", "two", "second", "dos", "segunda", "segundo"),
+    "3": ("3", "three", "third", "tres", "tercera", "tercero"),
+}
+
 HINTS = {
     "language": "English, español, Spanish",
     "intent": {"en": "appointment, message, hours, person",

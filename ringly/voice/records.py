@@ -14,7 +14,7 @@ from ringly.db import db, utcnow
 from ringly.errors import NotFound
 from ringly.messaging.models import Message
 from ringly.provisioning.models import PhoneNumber
-from ringly.voice.models import Call
+from ringly.voice.models import FINAL_STATUSES, Call
 
 
 def require_client(client_id: int) -> Client:
@@ -36,12 +36,15 @@ def month_start(client: Client, now: datetime) -> datetime:
 
 
 def usage(client_id: int, now: datetime | None = None) -> dict[str, Any]:
-    """This month's minutes (each call rounded up, as Twilio bills), calls, texts, number cost."""
+    """This month's finished calls and their minutes (each rounded up, as Twilio bills), texts
+    and number cost. Calls still in progress (or never connected, like provisioning's
+    verification request) count once Twilio reports a final status."""
     client = require_client(client_id)
     since = month_start(client, now or utcnow())
     calls = db.session.execute(
         sa.select(Call.duration_seconds, Call.price)
-        .where(Call.client_id == client_id, Call.created_at >= since)).all()
+        .where(Call.client_id == client_id, Call.created_at >= since,
+               Call.status.in_(FINAL_STATUSES))).all()
     messages = db.session.scalar(
         sa.select(sa.func.count()).select_from(Message)
         .where(Message.client_id == client_id, Message.channel == "sms",

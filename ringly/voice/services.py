@@ -12,17 +12,17 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
 
+from ringly.booking.understanding import warm_up_in_background
 from ringly.clients.models import Client
 from ringly.db import db, utcnow
 from ringly.voice import conversation, flow
 from ringly.voice.conversation import Ctx, Reply, Turn
 from ringly.voice.flow import Scene
-from ringly.voice.models import Call
+from ringly.voice.models import FINAL_STATUSES, Call
 from ringly.voice.tts import audio_library
 
 log = logging.getLogger(__name__)
 
-TERMINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
 
 
 def _scene(locale: str, turn: int) -> Scene:
@@ -57,6 +57,7 @@ def answer_entry(form: Mapping[str, str]) -> str:
         db.session.rollback()
         return str(flow.bilingual_goodbye(_scene("en", 0), "unknown_number"))
     client, remembered = row
+    warm_up_in_background()
     call = Call(call_sid=call_sid, client_id=client.id, from_number=caller,
                 to_number=form.get("To"), direction=form.get("Direction"),
                 status=form.get("CallStatus"), language=remembered, started_at=utcnow())
@@ -150,7 +151,7 @@ def apply_status(form: Mapping[str, str]) -> None:
         db.session.rollback()
         return
     status = form.get("CallStatus")
-    if call.status in TERMINAL_STATUSES and status not in TERMINAL_STATUSES:
+    if call.status in FINAL_STATUSES and status not in FINAL_STATUSES:
         db.session.rollback()
         return
     if sequence is not None:
@@ -163,7 +164,7 @@ def apply_status(form: Mapping[str, str]) -> None:
     if price is not None:
         call.price = abs(price)
         call.price_unit = (form.get("PriceUnit") or "USD")[:3]
-    if status in TERMINAL_STATUSES and call.ended_at is None:
+    if status in FINAL_STATUSES and call.ended_at is None:
         call.ended_at = _timestamp(form.get("Timestamp")) or utcnow()
     db.session.commit()
 

@@ -245,3 +245,27 @@ def test_replayed_confirmation_books_once_and_texts_once(app, phone):
     with app.app_context():
         call = db.session.scalar(sa.select(Call))
         assert call.step == "ended" and call.state["appointment_id"]
+
+
+def test_offered_time_can_be_picked_by_voice_in_spanish(app, phone):
+    client_id = make_client(app)
+    from datetime import datetime
+
+    day, tz, _, _ = _tomorrow_local(10)
+    taken = datetime(day.year, day.month, day.day, 10, 0, tzinfo=tz)
+    with app.app_context():
+        db.session.add(Appointment(client_id=client_id, customer_name="Earlier",
+                                   customer_phone="+13125550777", starts_at=taken,
+                                   ends_at=taken + timedelta(minutes=30),
+                                   confirmation_code="TAKEN2"))
+        db.session.commit()
+        db.session.remove()
+    phone.dial_in()
+    phone.press("2")
+    phone.press("1")
+    phone.say("Ana Ruiz")
+    phone.press("1")
+    phone.say("mañana a las diez")
+    assert "no está disponible" in phone.said_last()
+    phone.say("la segunda")
+    assert "Tengo el" in phone.said_last() and "a las 9:30 de la mañana" in phone.said_last()
