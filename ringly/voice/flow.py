@@ -123,6 +123,17 @@ def fallback(base_url: str) -> VoiceResponse:
         response.say(prompt("fallback", locale), voice=voice, language=language)
     response.record(action=f"{base_url}/voice/fallback/recorded", method="POST",
                     max_length=120, finish_on_key="#", play_beep=True)
+    # Reached only when nothing was recorded (the recording goes to the action instead).
+    for locale in ("en", "es"):
+        voice, language = POLLY[locale]
+        response.say(prompt("voicemail_empty", locale), voice=voice, language=language)
+    response.hangup()
+    return response
+
+
+def fallback_thanks() -> VoiceResponse:
+    """After a message was left on the fallback path: thanks in both languages, Polly only."""
+    response = VoiceResponse()
     for locale in ("en", "es"):
         voice, language = POLLY[locale]
         response.say(prompt("voicemail_thanks", locale), voice=voice, language=language)

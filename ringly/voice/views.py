@@ -52,10 +52,10 @@ def fallback_recorded():
         try:
             store_fallback_voicemail(request.form)
         except Exception:
+            # The fallback runs when something is already broken (often the database): the
+            # caller still gets a polite answer; the recording stays at Twilio and is logged.
             current_app.logger.exception("could not store a fallback voicemail")
-    response = VoiceResponse()
-    response.hangup()
-    return twiml(response)
+    return twiml(flow.fallback_thanks())
 
 
 @bp.post("/webhook/twilio/status")

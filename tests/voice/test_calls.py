@@ -172,3 +172,24 @@ def test_business_hours_then_booking_in_one_call(app, sandbox, number):
     call = place_call(sandbox, [{"digits": "1"}, {"digits": "3"}, {"digits": "2"},
                                 {"record": "hello"}])
     assert "Our hours are: Monday to Sunday, 9 AM to 5 PM" in heard(call)
+
+
+def test_failing_voice_url_falls_back_to_the_static_apology_that_takes_a_message(
+        app, sandbox, live_server):
+    base = live_server.url
+    with app.app_context():
+        get_gateway().purchase(phone_number=NUMBER, friendly_name="ringly-test",
+                               webhooks=WebhookConfig(
+                                   voice_url=f"{base}/voice/not-there",
+                                   voice_fallback_url=f"{base}/voice/fallback",
+                                   status_callback=f"{base}/webhook/twilio/status"))
+    make_client(app, ringlypro_number=NUMBER)
+    response = requests.post(f"{sandbox.url}/sandbox/calls", timeout=60, json={
+        "to": NUMBER, "from": CALLER, "inputs": [{"record": "call me back please"}]})
+    call = response.json()
+    text = heard(call)
+    assert "trouble answering" in text and "problemas para atenderle" in text
+    assert "we got your message" in text and call["status"] == "completed"
+    [voicemail] = _rows(app, Message)
+    assert voicemail.channel == "voicemail" and voicemail.recording_url
+    assert voicemail.from_number == CALLER

@@ -269,3 +269,16 @@ def test_offered_time_can_be_picked_by_voice_in_spanish(app, phone):
     assert "no está disponible" in phone.said_last()
     phone.say("la segunda")
     assert "Tengo el" in phone.said_last() and "a las 9:30 de la mañana" in phone.said_last()
+
+
+def test_transcription_arriving_after_the_recording_is_added_to_the_voicemail(app, phone):
+    make_client(app)
+    phone.dial_in()
+    phone.press("1")
+    phone.press("2")
+    transcription_url = phone.last.find("Record").get("transcribeCallback")
+    phone.leave_message(sid="RE" + "7" * 32)
+    phone.post(transcription_url, RecordingSid="RE" + "7" * 32,
+               TranscriptionText="please call me back", TranscriptionStatus="completed")
+    [voicemail] = _messages(app)
+    assert voicemail.transcription == "please call me back" and voicemail.language == "en"
