@@ -54,7 +54,8 @@ def fallback_recorded():
         except Exception:
             # The fallback runs when something is already broken (often the database): the
             # caller still gets a polite answer; the recording stays at Twilio and is logged.
-            current_app.logger.exception("could not store a fallback voicemail")
+            current_app.logger.exception("could not store a fallback voicemail (%s)",
+                                         request.form.get("RecordingUrl"))
     return twiml(flow.fallback_thanks())
 
 
