@@ -21,6 +21,7 @@ from ringly.telephony import (
     TransientTelephonyError,
     get_gateway,
 )
+from ringly.voice.tts import queue_client_prompts
 
 
 def twilio_failure(error: TelephonyError) -> Exception:
@@ -180,6 +181,8 @@ def update_client(client_id: int, changes: dict[str, Any]) -> Client:
         setattr(client, name, value)
     record_event("client.updated", f"client {client.id} updated: {', '.join(sorted(changes))}",
                  subject=client)
+    if {"custom_greeting", "business_name", "business_hours"} & changes.keys():
+        queue_client_prompts(client.id)
     db.session.commit()
     return client
 

@@ -26,6 +26,7 @@ from ringly.telephony import (
     TransientTelephonyError,
     get_gateway,
 )
+from ringly.voice.tts import queue_client_prompts
 
 log = logging.getLogger(__name__)
 
@@ -286,4 +287,6 @@ def _verify(job: ProvisioningJob, verifier: Verifier) -> None:
     job.error_message = None
     record_event("provisioning.completed", f"{job.chosen_number} ready for client "
                  f"{job.client_id}", subject=job, data={"sid": job.twilio_sid})
+    if job.client_id is not None:
+        queue_client_prompts(job.client_id)
     db.session.commit()

@@ -219,5 +219,8 @@ def audio_library() -> AudioLibrary:
 
 
 def queue_client_prompts(client_id: int) -> None:
-    """Render a client's static lines after the current commit (provisioned, new greeting)."""
-    enqueue_after_commit(RENDER_CLIENT_PROMPTS_TASK, client_id)
+    """Render a client's static lines after the current commit (provisioned, new greeting).
+
+    Without ElevenLabs every line is spoken by Polly, so there is nothing to render."""
+    if audio_library().enabled:
+        enqueue_after_commit(RENDER_CLIENT_PROMPTS_TASK, client_id)

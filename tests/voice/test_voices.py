@@ -121,3 +121,53 @@ def test_worker_renders_lines_queued_by_a_call(voiced_app, voiced_env, tmp_path,
         assert [tag for tag, _, _ in _menu(root)] == ["Play", "Play"], worker.log_tail()
     finally:
         worker.stop()
+
+
+def _record_sent_tasks(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple]]:
+    sent: list[tuple[str, tuple]] = []
+    monkeypatch.setattr(app.extensions["celery"], "send_task",
+                        lambda name, args=(), **_options: sent.append((name, tuple(args))))
+    return sent
+
+
+def _api_headers(app: Flask) -> dict[str, str]:
+    from ringly.admin.services import create_api_key
+
+    with app.app_context():
+        _, raw_key = create_api_key(f"voices-{uuid.uuid4().hex[:6]}")
+    return {"Authorization": f"Bearer {raw_key}"}
+
+
+def test_new_greeting_queues_rendering_of_the_clients_prompts(voiced_app, monkeypatch):
+    client_id = make_client(voiced_app)
+    sent = _record_sent_tasks(voiced_app, monkeypatch)
+    response = voiced_app.test_client().patch(
+        f"/api/clients/{client_id}", json={"custom_greeting": "Welcome to Bella's!"},
+        headers=_api_headers(voiced_app))
+    assert response.status_code == 200, response.json
+    assert ("ringly.voice.render_client_prompts", (client_id,)) in sent
+
+
+def test_without_elevenlabs_no_prompt_rendering_is_queued(app, client, api_headers, monkeypatch):
+    client_id = make_client(app)
+    sent = _record_sent_tasks(app, monkeypatch)
+    response = client.patch(f"/api/clients/{client_id}", json={"custom_greeting": "Hi!"},
+                            headers=api_headers)
+    assert response.status_code == 200, response.json
+    assert not [name for name, _ in sent if name == "ringly.voice.render_client_prompts"]
+
+
+def test_completed_provisioning_queues_rendering_of_the_new_clients_prompts(
+    voiced_app, sandbox, monkeypatch
+):
+    from ringly.provisioning import saga
+    from tests.provisioning.conftest import make_job
+
+    sent = _record_sent_tasks(voiced_app, monkeypatch)
+    with voiced_app.app_context():
+        job = make_job({"business_name": "Bella Salon", "email": "o@bella.example",
+                        "country": "US", "areaCode": "415"})
+        job_id, client_id = job.id, job.client_id
+        assert saga.advance(job_id, verifier=lambda url, number: None) == "completed"
+        db.session.remove()
+    assert ("ringly.voice.render_client_prompts", (client_id,)) in sent
