@@ -6,7 +6,12 @@ import re
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from ringly.clients.models import WEEKDAYS
-from ringly.provisioning.schemas import E164, CapabilitiesSchema, OriginalClientSchema
+from ringly.provisioning.schemas import (
+    E164,
+    CapabilitiesSchema,
+    NumberDetailsSchema,
+    OriginalClientSchema,
+)
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -23,13 +28,8 @@ class SearchNumbersSchema(Schema):
     mmsEnabled = fields.Boolean()
 
 
-class AvailableNumberSchema(Schema):
-    phoneNumber = fields.String()
-    friendlyName = fields.String()
-    locality = fields.String(allow_none=True)
-    region = fields.String(allow_none=True)
+class AvailableNumberSchema(NumberDetailsSchema):
     postalCode = fields.String(allow_none=True)
-    capabilities = fields.Nested(CapabilitiesSchema)
 
 
 class SearchNumbersResultSchema(Schema):
