@@ -27,7 +27,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from ringly.voice import views as voice_views
 
     config = dict(config or {})
-    app = Flask(__name__, instance_path=config.pop("INSTANCE_PATH", None))
+    instance_path = config.pop("INSTANCE_PATH", None) or os.environ.get("RINGLY_INSTANCE_PATH")
+    app = Flask(__name__, instance_path=instance_path)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(load_config(app.instance_path, config.pop("ENVIRON", None)))
     app.config.from_mapping(config)

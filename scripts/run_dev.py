@@ -12,7 +12,6 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INSTANCE = ROOT / "instance"
 BIN = Path(sys.executable).parent
 
 
@@ -21,6 +20,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--web-port", type=int, default=5000)
     parser.add_argument("--sandbox-port", type=int, default=8765)
     parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument("--instance", type=Path, default=ROOT / "instance",
+                        help="folder for the SQLite files, sandbox state and the dev key")
     return parser.parse_args()
 
 
@@ -30,9 +31,9 @@ def run_once(args: list[str], env: dict[str, str]) -> None:
         sys.exit(f"{' '.join(args)} failed:\n{completed.stdout}{completed.stderr}")
 
 
-def development_key(env: dict[str, str]) -> str:
+def development_key(env: dict[str, str], instance: Path) -> str:
     """One development API key, kept in instance/ so it stays the same across runs."""
-    key_file = INSTANCE / "dev-api-key"
+    key_file = instance / "dev-api-key"
     if not key_file.exists():
         key_file.write_text("rk_dev_" + secrets.token_urlsafe(24) + "\n")
         key_file.chmod(0o600)
@@ -70,29 +71,30 @@ def stop_all(processes: dict[str, subprocess.Popen]) -> None:
 
 def main() -> None:
     options = parse_args()
-    INSTANCE.mkdir(exist_ok=True)
+    instance = options.instance.resolve()
+    instance.mkdir(exist_ok=True)
     web_url = f"http://127.0.0.1:{options.web_port}"
     sandbox_url = f"http://127.0.0.1:{options.sandbox_port}"
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", RINGLY_INSTANCE_PATH=str(instance))
     embedded_twilio = not env.get("TWILIO_ACCOUNT_SID")
     env.setdefault("WEBHOOK_BASE_URL", web_url)
     if embedded_twilio:
         env.setdefault("TWILIO_API_BASE_URL", sandbox_url)
 
     run_once([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], env)
-    raw_key = development_key(env)
+    raw_key = development_key(env, instance)
 
     commands: dict[str, list[str]] = {}
     if embedded_twilio:
         commands["sandbox"] = [sys.executable, "-m", "ringly.sandbox", "--port",
                                str(options.sandbox_port), "--state-file",
-                               str(INSTANCE / "sandbox-state.json")]
+                               str(instance / "sandbox-state.json")]
     commands["web"] = [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py",
                        "--bind", f"127.0.0.1:{options.web_port}", "wsgi:app"]
     commands["worker"] = [str(BIN / "celery"), "-A", "worker", "worker", "-l", "INFO",
                           "-c", str(options.worker_concurrency)]
     commands["beat"] = [str(BIN / "celery"), "-A", "worker", "beat", "-l", "INFO",
-                        "-s", str(INSTANCE / "celerybeat-schedule")]
+                        "-s", str(instance / "celerybeat-schedule")]
     processes = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
 
     def on_signal(signum: int, frame: object) -> None:

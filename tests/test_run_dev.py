@@ -1,0 +1,97 @@
+"""`make run`'s supervisor on the embedded default: it comes up, answers, books, and stops cleanly."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from openapi_spec_validator import validate
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVICE_VARS = ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "TWILIO_ACCOUNT_SID",
+                "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE_URL", "WEBHOOK_BASE_URL", "SECRET_KEY")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_line(log: Path, text: str, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in log.read_text(errors="replace"):
+            return
+        if process.poll() is not None:
+            break
+        time.sleep(0.3)
+    pytest.fail(f"no {text!r} from run_dev.py:\n{log.read_text(errors='replace')[-4000:]}")
+
+
+def group_is_gone(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.e2e
+def test_make_run_serves_the_embedded_default_and_stops_every_process(tmp_path):
+    web_port, sandbox_port = free_port(), free_port()
+    web = f"http://127.0.0.1:{web_port}"
+    env = {name: value for name, value in os.environ.items() if name not in SERVICE_VARS}
+    log = tmp_path / "run.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "scripts/run_dev.py", "--web-port", str(web_port),
+             "--sandbox-port", str(sandbox_port), "--instance", str(tmp_path / "instance")],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for_line(log, "Press Ctrl-C", process, timeout=90)
+        output = log.read_text()
+        assert "sandbox mode" in output
+        key = (tmp_path / "instance" / "dev-api-key").read_text().strip()
+        assert key in output
+
+        assert requests.get(f"{web}/readyz", timeout=10).status_code == 200
+        validate(requests.get(f"{web}/api/openapi.json", timeout=10).json())
+        anonymous = requests.get(f"{web}/api/clients", timeout=10)
+        assert anonymous.status_code == 401
+        assert anonymous.headers["Content-Type"] == "application/problem+json"
+
+        provisioned = requests.post(
+            f"{web}/api/clients/provision", timeout=40,
+            headers={"Authorization": f"Bearer {key}", "Prefer": "wait=30"},
+            json={"business_name": "Bella Salon", "email": "owner@bella.example",
+                  "areaCode": "312"})
+        assert provisioned.status_code == 200, provisioned.text
+        number = provisioned.json()["client"]["ringlypro_number"]
+
+        call = subprocess.run(
+            [sys.executable, "-m", "ringly.sandbox.call", "--sandbox",
+             f"http://127.0.0.1:{sandbox_port}", "--to", number, "--from", "+13125550199",
+             "--input", "1", "--input", "1", "--input", "speech:Maria Lopez", "--input", "1",
+             "--input", "speech:tomorrow at 10 am", "--input", "1"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert call.returncode == 0, call.stderr
+        assert "Thank you for calling Bella Salon" in call.stdout
+        assert "confirmation code is" in call.stdout
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=40)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 15
+    while not group_is_gone(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert group_is_gone(process.pid), "a child of run_dev.py outlived it"
