@@ -1,4 +1,4 @@
-"""`make run`'s supervisor on the embedded default: it comes up, answers, books, and stops cleanly."""
+"""`make run` on the embedded default: it comes up, answers, books a call and stops cleanly."""
 from __future__ import annotations
 
 import os

@@ -203,9 +203,33 @@ def on_book_phone(ctx: Ctx, turn: Turn) -> Reply:
     return Reply("book-time", step_prompt(ctx, "book-time"))
 
 
+# Speech recognition usually writes digits, but not always: "three one two", "cinco cinco".
+SPOKEN_DIGITS = {
+    "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
+    "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+    "cero": "0", "uno": "1", "una": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5",
+    "seis": "6", "siete": "7", "ocho": "8", "nueve": "9",
+}
+SPOKEN_MULTIPLIERS = {"double": 2, "triple": 3, "doble": 2}
+
+
+def spoken_digits(raw: str) -> str:
+    """Turn digit words (English or Spanish, "double five") into digits; keep typed digits."""
+    out: list[str] = []
+    repeat = 1
+    for word in re.findall(r"\+|\d+|[a-záéíóúñ]+", raw.lower()):
+        if word in SPOKEN_MULTIPLIERS:
+            repeat = SPOKEN_MULTIPLIERS[word]
+            continue
+        digit = SPOKEN_DIGITS.get(word, word if word == "+" or word.isdigit() else "")
+        out.append(digit * repeat if len(digit) == 1 else digit)
+        repeat = 1
+    return "".join(out)
+
+
 def e164(raw: str, country: str) -> str | None:
     """A typed or spoken number in E.164, or None when it is not a valid number."""
-    digits = re.sub(r"[^\d+]", "", raw)
+    digits = spoken_digits(raw)
     if len(digits.lstrip("+")) < 7:
         return None
     try:

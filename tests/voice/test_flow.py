@@ -282,3 +282,33 @@ def test_transcription_arriving_after_the_recording_is_added_to_the_voicemail(ap
                TranscriptionText="please call me back", TranscriptionStatus="completed")
     [voicemail] = _messages(app)
     assert voicemail.transcription == "please call me back" and voicemail.language == "en"
+
+
+@pytest.mark.parametrize(("spoken_number", "language_key"), [
+    ("three one two double five five oh one nine nine", "1"),
+    ("tres uno dos cinco cinco cinco cero uno nueve nueve", "2"),
+])
+def test_a_spoken_phone_number_in_words_is_understood_in_either_language(
+    app, phone, spoken_number, language_key
+):
+    make_client(app)
+    phone.dial_in()
+    phone.press(language_key)
+    phone.press("1")
+    phone.say("Maria Lopez")
+    phone.say(spoken_number)
+    phone.say("tomorrow at 10 am" if language_key == "1" else "mañana a las diez")
+    phone.press("1")
+    [appointment] = _appointments(app)
+    assert appointment.customer_phone == "+13125550199"
+
+
+def test_a_spoken_phone_number_too_short_is_asked_again(app, phone):
+    make_client(app)
+    phone.dial_in()
+    phone.press("1")
+    phone.press("1")
+    phone.say("Maria Lopez")
+    phone.say("five five five")
+    assert "Sorry, I didn't understand that." in phone.said_last()
+    assert "say your phone number" in phone.said_last()
