@@ -27,6 +27,10 @@ beat_schedule = {
         "task": "ringly.provisioning.release_quarantined",
         "schedule": timedelta(hours=1),
     },
+    "expire-idempotency-keys": {
+        "task": "ringly.provisioning.expire_idempotency_keys",
+        "schedule": timedelta(hours=1),
+    },
     "sweep-stale-jobs": {
         "task": "ringly.provisioning.sweep_stale_jobs",
         "schedule": timedelta(minutes=1),

@@ -116,6 +116,7 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "PROVISIONING_BACKOFF_CAP": _float(env, "PROVISIONING_BACKOFF_CAP", 30.0),
         "PROVISIONING_STALE_AFTER": _float(env, "PROVISIONING_STALE_AFTER", 120.0),
         "PROVISIONING_SEARCH_PAGE_SIZE": _int(env, "PROVISIONING_SEARCH_PAGE_SIZE", 30),
+        "IDEMPOTENCY_KEY_RETENTION_HOURS": _float(env, "IDEMPOTENCY_KEY_RETENTION_HOURS", 48.0),
         "API_TITLE": "Ringly",
         "API_VERSION": "1.0",
         "OPENAPI_VERSION": "3.0.3",

@@ -27,6 +27,11 @@ def reconcile_numbers() -> dict:
     return reconcile.reconcile_numbers()
 
 
+@shared_task(name="ringly.provisioning.expire_idempotency_keys", acks_late=True)
+def expire_idempotency_keys() -> int:
+    return services.expire_idempotency_keys()
+
+
 @shared_task(name="ringly.provisioning.release_quarantined", acks_late=True)
 def release_quarantined() -> int:
     return lifecycle.release_due_quarantined()

@@ -134,3 +134,20 @@ def sweep_stale_jobs() -> dict[str, int]:
             requeued += 1
     db.session.commit()
     return {"requeued": requeued, "failed": failed}
+
+
+def expire_idempotency_keys() -> int:
+    """Forget the Idempotency-Keys of finished jobs older than the retention (at least 24 h).
+
+    The job itself stays; only its key is freed, so the unique index does not grow forever."""
+    hours = max(24.0, float(current_app.config.get("IDEMPOTENCY_KEY_RETENTION_HOURS", 48)))
+    cutoff = utcnow() - timedelta(hours=hours)
+    result = db.session.execute(
+        sa.update(ProvisioningJob)
+        .where(ProvisioningJob.idempotency_key.is_not(None),
+               ProvisioningJob.state.in_(TERMINAL_JOB_STATES),
+               ProvisioningJob.created_at < cutoff)
+        .values(idempotency_key=None)
+    )
+    db.session.commit()
+    return result.rowcount

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 import requests
 import sqlalchemy as sa
 
 from ringly.clients.models import Client
-from ringly.db import db
+from ringly.db import db, utcnow
 from ringly.provisioning.models import ProvisioningJob
+from ringly.provisioning.services import expire_idempotency_keys
 
 BODY = {"business_name": "Bella Salon", "email": "owner@bella.example", "areaCode": "415"}
 
@@ -143,3 +145,30 @@ def test_openapi_documents_every_provisioning_route(client, prov):
         assert path in paths
     provision = paths["/api/clients/provision"]["post"]
     assert {"200", "202", "422"} <= set(provision["responses"])
+
+
+def test_idempotency_keys_of_finished_jobs_expire_after_the_retention(
+    client, api_headers, prov
+):
+    ids = {}
+    for key in ("old-done", "old-running", "new-done"):
+        answer = client.post("/api/clients/provision", json={**BODY, "email": f"{key}@x.example"},
+                             headers={**api_headers, "Idempotency-Key": key})
+        ids[key] = answer.get_json()["job"]["id"]
+    long_ago = utcnow() - timedelta(hours=49)
+    for key, state, created in (("old-done", "completed", long_ago),
+                                ("old-running", "purchasing", long_ago),
+                                ("new-done", "failed", utcnow())):
+        job = db.session.get(ProvisioningJob, ids[key])
+        job.state, job.created_at = state, created
+    db.session.commit()
+
+    assert expire_idempotency_keys() == 1
+    db.session.expire_all()
+    assert db.session.get(ProvisioningJob, ids["old-done"]).idempotency_key is None
+    assert db.session.get(ProvisioningJob, ids["old-running"]).idempotency_key == "old-running"
+    assert db.session.get(ProvisioningJob, ids["new-done"]).idempotency_key == "new-done"
+    again = client.post("/api/clients/provision", json={**BODY, "email": "old-done@x.example"},
+                        headers={**api_headers, "Idempotency-Key": "old-done"})
+    assert again.status_code == 202
+    assert again.get_json()["job"]["id"] != ids["old-done"]
