@@ -5,6 +5,7 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,14 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError as exc:
         raise ConfigurationError(f"{name} must be a number, not {raw!r}") from exc
+
+
+def _decimal(env: Mapping[str, str], name: str, default: str) -> Decimal:
+    raw = env.get(name) or default
+    try:
+        return Decimal(raw)
+    except InvalidOperation as exc:
+        raise ConfigurationError(f"{name} must be a decimal amount, not {raw!r}") from exc
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -117,6 +126,13 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "PROVISIONING_STALE_AFTER": _float(env, "PROVISIONING_STALE_AFTER", 120.0),
         "PROVISIONING_SEARCH_PAGE_SIZE": _int(env, "PROVISIONING_SEARCH_PAGE_SIZE", 30),
         "IDEMPOTENCY_KEY_RETENTION_HOURS": _float(env, "IDEMPOTENCY_KEY_RETENTION_HOURS", 48.0),
+        # Twilio's REST answers carry no number price; these are its US list prices per month.
+        "NUMBER_MONTHLY_PRICES": {
+            "local": _decimal(env, "NUMBER_PRICE_LOCAL", "1.15"),
+            "toll_free": _decimal(env, "NUMBER_PRICE_TOLL_FREE", "2.15"),
+            "mobile": _decimal(env, "NUMBER_PRICE_MOBILE", "1.15"),
+        },
+        "NUMBER_PRICE_UNIT": env.get("NUMBER_PRICE_UNIT") or "USD",
         "API_TITLE": "Ringly",
         "API_VERSION": "1.0",
         "OPENAPI_VERSION": "3.0.3",

@@ -5,6 +5,7 @@ import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from ringly.admin.services import record_event
 from ringly.clients.models import Client
@@ -40,6 +41,9 @@ def phone_number_row(incoming: IncomingNumber, *, job_id: str | None,
     number.locality = details.get("locality") or number.locality
     number.region = details.get("region") or number.region
     number.capabilities = dict(incoming.capabilities or details.get("capabilities") or {})
+    if number.monthly_price is None:
+        number.monthly_price = current_app.config["NUMBER_MONTHLY_PRICES"].get(number.number_type)
+        number.price_unit = current_app.config["NUMBER_PRICE_UNIT"]
     record_configuration(number, incoming)
     return number
 

@@ -52,7 +52,7 @@ def usage(client_id: int, now: datetime | None = None) -> dict[str, Any]:
     numbers = db.session.scalars(
         sa.select(PhoneNumber.monthly_price)
         .where(PhoneNumber.client_id == client_id,
-               PhoneNumber.status.in_(("purchased", "active"))))
+               PhoneNumber.status.in_(("purchased", "active", "quarantined"))))
     return {
         "client_id": client_id,
         "period_start": since,

@@ -1,6 +1,8 @@
 """The saga's steps in-process against the sandbox over HTTP: selection, purchase, recovery."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 import sqlalchemy as sa
 
@@ -49,6 +51,7 @@ def test_local_number_in_requested_area_code_is_bought_with_every_webhook(prov, 
     assert bought["friendly_name"] == friendly_name("Bella Salon", job.tag)
     owned = {n["sid"]: n for n in sandbox.owned_numbers()}
     assert owned[job.twilio_sid]["voice_method"] == "POST"
+    assert (number.monthly_price, number.price_unit) == (Decimal("1.15"), "USD")
 
 
 def test_toll_free_request_buys_a_toll_free_number(prov, sandbox):
@@ -56,6 +59,7 @@ def test_toll_free_request_buys_a_toll_free_number(prov, sandbox):
     assert job.chosen_number[2:5] in ("800", "833", "844", "855", "866", "877", "888")
     number = db.session.scalar(sa.select(PhoneNumber).where(PhoneNumber.sid == job.twilio_sid))
     assert number.number_type == "toll_free"
+    assert number.monthly_price == Decimal("2.15")
 
 
 def test_specific_number_is_bought_as_asked(prov, sandbox):

@@ -32,6 +32,9 @@ def _seed(app) -> int:
                         status="active", monthly_price=Decimal("1.15"), price_unit="USD"),
             PhoneNumber(sid="PN" + "2" * 32, phone_number="+13125550101", client_id=client_id,
                         status="released", monthly_price=Decimal("1.15"), price_unit="USD"),
+            PhoneNumber(sid="PN" + "3" * 32, phone_number="+18005550102", client_id=client_id,
+                        number_type="toll_free", status="quarantined",
+                        monthly_price=Decimal("2.15"), price_unit="USD"),
         ])
         db.session.commit()
         db.session.remove()
@@ -53,7 +56,8 @@ def test_usage_counts_this_month(app, client, api_headers):
     client_id = _seed(app)
     usage = client.get(f"/api/clients/{client_id}/usage", headers=api_headers).get_json()
     assert usage["calls"] == 2 and usage["minutes"] == 3  # 61 s bills 2 minutes, 30 s one
-    assert usage["messages"] == 1 and usage["number_cost"] == "1.1500"
+    # Released numbers cost nothing more; a quarantined one is still paid for.
+    assert usage["messages"] == 1 and usage["number_cost"] == "3.3000"
     assert usage["call_cost"] == "0.0170"
 
 
