@@ -2,18 +2,31 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import sqlalchemy as sa
+from flask import current_app
 
 from ringly.db import db, utcnow
 from ringly.messaging.models import Message
 from ringly.queue import enqueue_after_commit
-from ringly.telephony import PermanentTelephonyError, TransientTelephonyError, get_gateway
+from ringly.telephony import (
+    PermanentTelephonyError,
+    SentMessage,
+    TransientTelephonyError,
+    get_gateway,
+)
 from ringly.voice.prompts import prompt, short_when
 
 log = logging.getLogger(__name__)
 
 SEND_MESSAGE_TASK = "ringly.messaging.send_message"
+STATUS_CALLBACK_PATH = "/webhook/twilio/sms-status"
+# Twilio's message statuses in the order they happen; a late or replayed callback never
+# moves a message backwards.
+STATUS_ORDER = {"queued": 0, "accepted": 0, "sending": 1, "sent": 2, "delivered": 3,
+                "undelivered": 3, "failed": 3, "read": 4}
+DONE_STATUSES = ("sent", "delivered", "undelivered", "failed", "read")
 MAX_SEND_ATTEMPTS = 6
 
 
@@ -49,17 +62,32 @@ def queue_confirmation(appointment, client) -> Message:  # noqa: ANN001 (models 
     return message
 
 
+def _already_sent(message: Message) -> SentMessage | None:
+    """The text Twilio accepted for this message, if an earlier attempt's answer was lost."""
+    taken = set(db.session.scalars(
+        sa.select(Message.sid).where(Message.to_number == message.to_number,
+                                     Message.sid.is_not(None))))
+    for candidate in get_gateway().find_messages(to=message.to_number, from_=message.from_number):
+        if candidate.body == message.body and candidate.sid not in taken:
+            return candidate
+    return None
+
+
 def send_message(message_id: int) -> None:
     """Send one recorded text; a sent one is never sent again. Commits its outcome."""
     message = db.session.get(Message, message_id, with_for_update=True)
-    if message is None or message.status in ("sent", "delivered", "failed"):
+    if message is None or message.status in DONE_STATUSES:
         db.session.rollback()
         return
     message.attempts = (message.attempts or 0) + 1
-    status_url = None
+    gateway = get_gateway()
+    status_url = current_app.config["WEBHOOK_BASE_URL"] + STATUS_CALLBACK_PATH
     try:
-        sent = get_gateway().send_sms(to=message.to_number, from_=message.from_number,
-                                      body=message.body, status_callback=status_url)
+        # A send whose answer was lost may have gone out: look before texting a second time.
+        sent = _already_sent(message) if message.status == "unknown" else None
+        if sent is None:
+            sent = gateway.send_sms(to=message.to_number, from_=message.from_number,
+                                    body=message.body, status_callback=status_url)
     except TransientTelephonyError as exc:
         message.error_code = exc.twilio_code
         message.error_message = str(exc)[:500]
@@ -68,7 +96,9 @@ def send_message(message_id: int) -> None:
             db.session.commit()
             log.error("giving up on message %s after %d attempts", message.id, message.attempts)
             return
-        message.status = "retrying"
+        # Once the outcome is unknown it stays so until a lookup settles it.
+        message.status = "unknown" if exc.outcome_unknown or message.status == "unknown" \
+            else "retrying"
         delay = exc.retry_after or min(300.0, 5.0 * 2 ** (message.attempts - 1))
         db.session.commit()
         raise SendLater(delay) from exc
@@ -85,3 +115,21 @@ def send_message(message_id: int) -> None:
     message.error_message = None
     message.sent_at = utcnow()
     db.session.commit()
+
+
+def record_delivery_status(form: Mapping[str, str]) -> bool:
+    """Apply a message status callback to the message Ringly sent; True when it changed."""
+    sid, status = form.get("MessageSid") or form.get("SmsSid"), form.get("MessageStatus")
+    if not sid or status not in STATUS_ORDER:
+        return False
+    message = db.session.scalar(
+        sa.select(Message).where(Message.sid == sid).with_for_update())
+    if message is None or STATUS_ORDER[status] <= STATUS_ORDER.get(message.status or "", -1):
+        db.session.rollback()
+        return False
+    message.status = status
+    if form.get("ErrorCode"):
+        message.error_code = int(form["ErrorCode"]) if form["ErrorCode"].isdigit() else None
+        message.error_message = f"Twilio reported {status} (error {form['ErrorCode']})"
+    db.session.commit()
+    return True

@@ -5,6 +5,7 @@ from flask import Blueprint, Flask, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from ringly.messaging import services
+from ringly.messaging.outbound import record_delivery_status
 from ringly.voice.security import twilio_webhook
 from ringly.voice.twiml import twiml
 
@@ -19,6 +20,13 @@ def inbound_sms():
     if reply:
         response.message(reply)
     return twiml(response)
+
+
+@bp.post("/webhook/twilio/sms-status")
+@twilio_webhook
+def sms_status():
+    record_delivery_status(request.form)
+    return twiml(MessagingResponse())
 
 
 def init_app(app: Flask) -> None:

@@ -234,6 +234,15 @@ class TwilioGateway:
 
     # -- messaging -----------------------------------------------------------------------
 
+    def find_messages(self, *, to: str, from_: str, limit: int = 200) -> list[SentMessage]:
+        """Recent messages from one number to another (one request), to learn whether a send
+        whose answer was lost went out after all."""
+        with self._twilio_call("find messages"):
+            records = self._client.api.v2010.account.messages.list(
+                to=to, from_=from_, limit=limit, page_size=limit
+            )
+            return [sent_message_from(record) for record in records]
+
     def send_sms(
         self, *, to: str, from_: str, body: str, status_callback: str | None = None
     ) -> SentMessage:

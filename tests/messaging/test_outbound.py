@@ -11,6 +11,8 @@ from ringly.clients.models import Client
 from ringly.db import db, utcnow
 from ringly.messaging import outbound
 from ringly.messaging.models import Message
+from ringly.telephony import get_gateway
+from ringly.telephony.signatures import sign_request
 from tests.booking.test_services import _tomorrow_at
 from tests.voice.conftest import make_client
 
@@ -61,7 +63,8 @@ def test_transient_failure_is_recorded_and_retried_with_capped_backoff(app, sand
                 outbound.send_message(message_id)
             delays.append(later.value.delay)
     message = _message(app, message_id)
-    assert message.status == "retrying" and message.attempts == 3
+    # A 5xx on a send may hide a text that went out: the outcome is unknown until looked up.
+    assert message.status == "unknown" and message.attempts == 3
     assert message.error_code == 20503 and delays == [5.0, 10.0, 20.0]
     sandbox.clear_faults()
     with app.app_context():
@@ -98,3 +101,56 @@ def test_worker_sends_the_confirmation_after_the_booking_commits(app, sandbox, c
         time.sleep(0.2)
     assert _message(app, message_id).status == "sent", celery_worker.log_tail()
     assert len(sandbox.messages()) == 1
+
+
+def test_a_send_whose_answer_was_lost_is_looked_up_not_sent_twice(app, sandbox):
+    message_id = _queue_confirmation(app)
+    sandbox.set_faults(rate_drop=1.0, only=["message"])
+    with app.app_context(), pytest.raises(outbound.SendLater):
+        outbound.send_message(message_id)
+    assert _message(app, message_id).status == "unknown"
+    sandbox.clear_faults()
+    # Twilio did accept it after all (the answer was what got lost).
+    with app.app_context():
+        message = db.session.get(Message, message_id)
+        accepted = get_gateway().send_sms(to=message.to_number, from_=message.from_number,
+                                          body=message.body)
+        db.session.remove()
+        outbound.send_message(message_id)
+    message = _message(app, message_id)
+    assert (message.status, message.sid) == ("sent", accepted.sid)
+    assert len(sandbox.messages()) == 1
+
+
+def test_a_lost_send_that_never_reached_twilio_is_sent_once(app, sandbox):
+    message_id = _queue_confirmation(app)
+    sandbox.set_faults(rate_drop=1.0, only=["message"])
+    with app.app_context(), pytest.raises(outbound.SendLater):
+        outbound.send_message(message_id)
+    sandbox.clear_faults()
+    with app.app_context():
+        outbound.send_message(message_id)
+    assert _message(app, message_id).status == "sent"
+    assert len(sandbox.messages()) == 1
+
+
+def _status_callback(app, client, params):
+    url = app.config["WEBHOOK_BASE_URL"] + "/webhook/twilio/sms-status"
+    signature = sign_request(app.config["TWILIO_AUTH_TOKEN"], url, params)
+    return client.post("/webhook/twilio/sms-status", data=params,
+                       headers={"X-Twilio-Signature": signature})
+
+
+def test_delivery_status_callbacks_move_a_message_forward_only(app, client, sandbox):
+    message_id = _queue_confirmation(app)
+    with app.app_context():
+        outbound.send_message(message_id)
+    sid = _message(app, message_id).sid
+    failed = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+    assert _status_callback(app, client, failed).status_code == 200
+    late = {"MessageSid": sid, "MessageStatus": "sent"}
+    assert _status_callback(app, client, late).status_code == 200
+    message = _message(app, message_id)
+    assert (message.status, message.error_code) == ("undelivered", 30003)
+    unknown = {"MessageSid": "SM" + "0" * 32, "MessageStatus": "delivered"}
+    assert _status_callback(app, client, unknown).status_code == 200

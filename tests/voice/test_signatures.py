@@ -19,6 +19,7 @@ ROUTES = [
     "/voice/fallback/recorded",
     "/webhook/twilio/status",
     "/webhook/twilio/sms",
+    "/webhook/twilio/sms-status",
 ]
 PARAMS = {
     "CallSid": "CA" + "a" * 32, "MessageSid": "SM" + "b" * 32, "From": CALLER,
