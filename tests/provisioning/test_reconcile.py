@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from ringly import create_app
 from ringly.admin.models import AuditEvent
 from ringly.db import db
 from ringly.provisioning.models import PhoneNumber, ProvisioningJob
@@ -78,6 +79,18 @@ def test_cli_reconcile_prints_findings(prov, sandbox):
                                 catch_exceptions=False)
     assert result.exit_code == 0
     assert result.output.strip() == '{"ok": 1}'
+
+
+def test_cli_reconcile_says_twilio_is_unreachable_instead_of_a_traceback(
+    service_env, tmp_path
+):
+    unreachable = create_app({"ENVIRON": {**service_env,
+                                          "TWILIO_API_BASE_URL": "http://127.0.0.1:9"},
+                              "INSTANCE_PATH": str(tmp_path)})
+    result = unreachable.test_cli_runner().invoke(args=["numbers", "reconcile"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Twilio request failed")
+    assert "Traceback" not in result.output
 
 
 def test_sweep_requeues_stale_jobs_and_fails_those_past_the_cap(prov, sandbox):
