@@ -6,6 +6,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from ringly.admin import services
+from ringly.errors import RinglyError
 
 keys_cli = AppGroup("keys", help="Create, list and revoke API keys.")
 
@@ -14,7 +15,10 @@ keys_cli = AppGroup("keys", help="Create, list and revoke API keys.")
 @click.argument("name")
 def create_key(name: str) -> None:
     """Create an API key NAME and print it once."""
-    _, raw_key = services.create_api_key(name)
+    try:
+        _, raw_key = services.create_api_key(name)
+    except RinglyError as error:
+        raise click.ClickException(error.detail) from None
     click.echo(raw_key)
 
 
@@ -22,7 +26,10 @@ def create_key(name: str) -> None:
 @click.argument("name")
 def revoke_key(name: str) -> None:
     """Revoke the API key NAME."""
-    services.revoke_api_key(name)
+    try:
+        services.revoke_api_key(name)
+    except RinglyError as error:
+        raise click.ClickException(error.detail) from None
     click.echo(f"revoked {name}")
 
 

@@ -70,7 +70,10 @@ def test_duplicate_key_name_is_refused(app):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["keys", "create", "dup"]).exit_code == 0
     second = runner.invoke(args=["keys", "create", "dup"])
-    assert second.exit_code != 0
+    assert second.exit_code == 1
+    assert second.output == "Error: an API key named 'dup' already exists\n"
+    unknown = runner.invoke(args=["keys", "revoke", "nobody"])
+    assert unknown.exit_code == 1 and "no API key named 'nobody'" in unknown.output
 
 
 @pytest.mark.smoke
