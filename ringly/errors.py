@@ -116,11 +116,15 @@ class RinglyApi(Api):
         if "messages" in data:
             # webargs nests errors by location ("json", "query", "headers"); callers want fields.
             messages = data["messages"]
-            members["errors"] = (
+            errors = (
                 next(iter(messages.values())) if isinstance(messages, dict) and len(messages) == 1
                 else messages
             )
-            detail = "The request has invalid fields; see errors."
+            if isinstance(errors, dict):
+                members["errors"] = errors
+                detail = "The request has invalid fields; see errors."
+            else:  # not about a field: e.g. a body that is not JSON at all
+                detail = " ".join(str(message) for message in errors)
         code = error.code or 500
         response = problem_response(code, error.name, str(detail), _kind_for_http(error), **members)
         for name, value in (data.get("headers") or {}).items():

@@ -26,3 +26,11 @@ def test_non_api_routes_answer_problems_too(client):
     response = client.get("/nowhere")
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
+
+
+def test_a_body_that_is_not_json_is_a_400_saying_so(client, api_headers):
+    response = client.post("/api/clients/provision", data="{not json",
+                           headers={**api_headers, "Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    assert response.json["detail"] == "Invalid JSON body."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 
@@ -16,6 +17,8 @@ from ringly.telephony.exceptions import (
     TelephonyError,
     TransientTelephonyError,
 )
+
+log = logging.getLogger(__name__)
 
 NOT_FOUND_CODE = 20404
 
@@ -103,8 +106,10 @@ def translate_failure(
         )
     if isinstance(error, requests.RequestException):
         sent = not _request_never_sent(error)
+        # The full text (pool internals, URLs) goes to the log, not into answers to API users.
+        log.warning("%s: %s: %s", operation, type(error).__name__, error)
         return TransientTelephonyError(
-            f"{operation}: {type(error).__name__}: {error}",
+            f"{operation}: {_describe_connection_failure(error)}",
             # Reads have no effect, but "may have been processed" is still the honest answer.
             outcome_unknown=sent,
         )
@@ -126,3 +131,11 @@ def translate_failure(
             last_response=response,
         )
     raise TypeError(f"not a Twilio or HTTP failure: {error!r}") from error
+
+
+def _describe_connection_failure(error: requests.RequestException) -> str:
+    if isinstance(error, requests.Timeout):
+        return "no answer within the timeout"
+    if isinstance(error, requests.ConnectionError):
+        return "could not connect, or the connection broke"
+    return f"request failed ({type(error).__name__})"
