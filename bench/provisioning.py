@@ -25,6 +25,7 @@ import flask_migrate  # noqa: E402
 import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
+from bench.load import percentile  # noqa: E402
 from ringly import create_app  # noqa: E402
 from ringly.admin.services import create_api_key  # noqa: E402
 from ringly.db import db  # noqa: E402
@@ -35,11 +36,6 @@ from tests.support.worker import WorkerProcess  # noqa: E402
 from tests.support.wsgi_server import LiveServer  # noqa: E402
 
 AREA_CODES = ("415", "212", "512", "206", "617", "303", "312", "305", "404", "602")
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def main() -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,16 +38,12 @@ from ringly.voice.rendering import render_client_prompts  # noqa: E402
 from ringly.voice.tts import audio_library  # noqa: E402
 from tests.support.databases import fresh_postgres_database  # noqa: E402
 from tests.support.worker import WorkerProcess  # noqa: E402
+from tests.support.wsgi_server import free_port  # noqa: E402
 
 NUMBER = "+13125550100"
 NAME = "Maria Lopez"
 BIN = Path(sys.executable).parent
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_gunicorn(app_path: str, port: int, env: dict[str, str]) -> subprocess.Popen:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,15 +12,12 @@ import pytest
 import requests
 from openapi_spec_validator import validate
 
+from tests.support.wsgi_server import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE_VARS = ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "TWILIO_ACCOUNT_SID",
                 "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE_URL", "WEBHOOK_BASE_URL", "SECRET_KEY")
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_line(log: Path, text: str, process: subprocess.Popen, timeout: float) -> None:

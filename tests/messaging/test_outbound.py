@@ -12,9 +12,8 @@ from ringly.db import db, utcnow
 from ringly.messaging import outbound
 from ringly.messaging.models import Message
 from ringly.telephony import get_gateway
-from ringly.telephony.signatures import sign_request
 from tests.booking.test_services import _tomorrow_at
-from tests.voice.conftest import make_client
+from tests.voice.conftest import make_client, signed_post
 
 MAGIC_FROM = "+15005550006"  # the sandbox (like Twilio's test credentials) always accepts it
 
@@ -135,10 +134,7 @@ def test_a_lost_send_that_never_reached_twilio_is_sent_once(app, sandbox):
 
 
 def _status_callback(app, client, params):
-    url = app.config["WEBHOOK_BASE_URL"] + "/webhook/twilio/sms-status"
-    signature = sign_request(app.config["TWILIO_AUTH_TOKEN"], url, params)
-    return client.post("/webhook/twilio/sms-status", data=params,
-                       headers={"X-Twilio-Signature": signature})
+    return signed_post(client, app, "/webhook/twilio/sms-status", params)
 
 
 def test_delivery_status_callbacks_move_a_message_forward_only(app, client, sandbox):

@@ -12,6 +12,7 @@ from ringly.clients.models import Client
 from ringly.db import db
 from ringly.provisioning.candidates import forget_pools
 from ringly.provisioning.models import ProvisioningJob
+from tests.support.tasks import record_sent_tasks
 
 VOICE_ENTRY = "/voice/rachel/"
 
@@ -28,11 +29,7 @@ def voice_entry_available(app: Flask) -> None:
 @pytest.fixture
 def sent_tasks(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple]]:
     """Tasks the app sends, recorded instead of reaching the session's shared worker."""
-    sent: list[tuple[str, tuple]] = []
-    celery_app = app.extensions["celery"]
-    monkeypatch.setattr(celery_app, "send_task",
-                        lambda name, args=(), **_options: sent.append((name, tuple(args))))
-    return sent
+    return record_sent_tasks(app, monkeypatch)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Serve a WSGI app over real HTTP on an ephemeral loopback port, in a background thread."""
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -30,3 +31,10 @@ class LiveServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now (for processes that bind it themselves)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

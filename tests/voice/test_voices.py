@@ -12,6 +12,7 @@ from ringly import create_app
 from ringly.db import db
 from ringly.voice.rendering import render_client_prompts, static_lines
 from ringly.voice.tts import RenderFailed, audio_library
+from tests.support.tasks import record_sent_tasks
 from tests.support.worker import WorkerProcess
 from tests.voice.conftest import Phone, make_client
 
@@ -123,13 +124,6 @@ def test_worker_renders_lines_queued_by_a_call(voiced_app, voiced_env, tmp_path,
         worker.stop()
 
 
-def _record_sent_tasks(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple]]:
-    sent: list[tuple[str, tuple]] = []
-    monkeypatch.setattr(app.extensions["celery"], "send_task",
-                        lambda name, args=(), **_options: sent.append((name, tuple(args))))
-    return sent
-
-
 def _api_headers(app: Flask) -> dict[str, str]:
     from ringly.admin.services import create_api_key
 
@@ -140,7 +134,7 @@ def _api_headers(app: Flask) -> dict[str, str]:
 
 def test_new_greeting_queues_rendering_of_the_clients_prompts(voiced_app, monkeypatch):
     client_id = make_client(voiced_app)
-    sent = _record_sent_tasks(voiced_app, monkeypatch)
+    sent = record_sent_tasks(voiced_app, monkeypatch)
     response = voiced_app.test_client().patch(
         f"/api/clients/{client_id}", json={"custom_greeting": "Welcome to Bella's!"},
         headers=_api_headers(voiced_app))
@@ -150,7 +144,7 @@ def test_new_greeting_queues_rendering_of_the_clients_prompts(voiced_app, monkey
 
 def test_without_elevenlabs_no_prompt_rendering_is_queued(app, client, api_headers, monkeypatch):
     client_id = make_client(app)
-    sent = _record_sent_tasks(app, monkeypatch)
+    sent = record_sent_tasks(app, monkeypatch)
     response = client.patch(f"/api/clients/{client_id}", json={"custom_greeting": "Hi!"},
                             headers=api_headers)
     assert response.status_code == 200, response.json
@@ -163,7 +157,7 @@ def test_completed_provisioning_queues_rendering_of_the_new_clients_prompts(
     from ringly.provisioning import saga
     from tests.provisioning.conftest import make_job
 
-    sent = _record_sent_tasks(voiced_app, monkeypatch)
+    sent = record_sent_tasks(voiced_app, monkeypatch)
     with voiced_app.app_context():
         job = make_job({"business_name": "Bella Salon", "email": "o@bella.example",
                         "country": "US", "areaCode": "415"})
