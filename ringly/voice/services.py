@@ -10,7 +10,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import flag_modified
 
 from ringly.booking.understanding import warm_up_in_background
 from ringly.clients.models import Client
@@ -22,7 +21,28 @@ from ringly.voice.models import FINAL_STATUSES, Call
 from ringly.voice.tts import audio_library
 
 log = logging.getLogger(__name__)
+CALLS = Call.__table__
 
+# The webhooks are the hot path: each is one read and one write, committed once. The statements
+# are built once (building and keying a statement per request cost more CPU than the turn
+# itself) and the call row is written with Core, not the ORM's unit of work.
+_ENTRY_QUERY = sa.select(
+    Client,
+    # The caller's language on their last call to this client, remembered for this one.
+    sa.select(CALLS.c.language)
+    .where(CALLS.c.from_number == sa.bindparam("caller"), CALLS.c.client_id == Client.id,
+           CALLS.c.language.is_not(None))
+    .order_by(CALLS.c.id.desc()).limit(1).correlate(Client).scalar_subquery(),
+).where(Client.ringlypro_number == sa.bindparam("to"))
+_INSERT_CALL = CALLS.insert()
+_STEP_QUERY = (
+    sa.select(CALLS.c.id, CALLS.c.step, CALLS.c.state, CALLS.c.language, CALLS.c.from_number,
+              Client)
+    .join(Client, CALLS.c.client_id == Client.id)
+    .where(CALLS.c.call_sid == sa.bindparam("sid")).with_for_update(of=CALLS)
+)
+_UPDATE_CALL = CALLS.update().where(CALLS.c.id == sa.bindparam("call_id"))
+_STATE_QUERY = sa.select(CALLS.c.state).where(CALLS.c.call_sid == sa.bindparam("sid"))
 
 
 def _scene(locale: str, turn: int) -> Scene:
@@ -30,43 +50,40 @@ def _scene(locale: str, turn: int) -> Scene:
     return Scene(locale, current_app.config["WEBHOOK_BASE_URL"], turn, library.audio_url)
 
 
-def _ctx(call: Call, client: Client, locale: str, turn: int) -> Ctx:
+def _ctx(call_sid: str, caller: str | None, state: dict[str, Any], client: Client, locale: str,
+         turn: int, now: datetime) -> Ctx:
     base = current_app.config["WEBHOOK_BASE_URL"]
     persona = flow.PERSONA[locale]
-    return Ctx(client=client, caller=call.from_number, call_sid=call.call_sid,
-               state=dict(call.state or {}), scene=_scene(locale, turn), now=utcnow(),
+    return Ctx(client=client, caller=caller, call_sid=call_sid, state=dict(state or {}),
+               scene=_scene(locale, turn), now=now,
                transcription_url=f"{base}/voice/{persona}/transcription")
 
 
 def answer_entry(form: Mapping[str, str]) -> str:
     """The first webhook of a call: the language menu, or the greeting in a known language.
 
-    One query (the client and the caller's last language) and one insert: this is the hot path.
+    One query (the client and the caller's last language) and one insert.
     """
     call_sid, caller = form.get("CallSid", ""), form.get("From")
-    last_language = (
-        sa.select(Call.language)
-        .where(Call.from_number == caller, Call.client_id == Client.id,
-               Call.language.is_not(None))
-        .order_by(Call.id.desc()).limit(1).correlate(Client).scalar_subquery()
-    )
-    row = db.session.execute(
-        sa.select(Client, last_language).where(Client.ringlypro_number == form.get("To"))
-    ).first() if form.get("To") else None
+    row = db.session.execute(_ENTRY_QUERY, {"to": form.get("To"), "caller": caller}).first() \
+        if form.get("To") else None
     if row is None or not row[0].active or not row[0].rachel_enabled:
         db.session.rollback()
         return str(flow.bilingual_goodbye(_scene("en", 0), "unknown_number"))
     client, remembered = row
     warm_up_in_background()
-    call = Call(call_sid=call_sid, client_id=client.id, from_number=caller,
-                to_number=form.get("To"), direction=form.get("Direction"),
-                status=form.get("CallStatus"), language=remembered, started_at=utcnow())
-    ctx = _ctx(call, client, remembered or client.default_language or "en", 1)
+    now = utcnow()
+    ctx = _ctx(call_sid, caller, {}, client, remembered or client.default_language or "en", 1,
+               now)
     if remembered:
         ctx.state["remembered_language"] = remembered
-    _store(call, ctx, conversation.start(ctx), 1)
-    db.session.add(call)
+    values = _stored(ctx, conversation.start(ctx), 1)
     try:
+        db.session.execute(_INSERT_CALL, {
+            "call_sid": call_sid, "client_id": client.id, "from_number": caller,
+            "to_number": form.get("To"), "direction": form.get("Direction"),
+            "status": form.get("CallStatus"), "language": remembered, "started_at": now,
+            "created_at": now, "updated_at": now, **values})
         db.session.commit()
     except IntegrityError:
         # Twilio asked twice: answer with what the first request got (nothing new is stored).
@@ -78,31 +95,30 @@ def answer_entry(form: Mapping[str, str]) -> str:
 def answer_step(step: str, turn: int, form: Mapping[str, str]) -> str:
     """One caller turn. Only the stored state counts; the URL's step and turn spot replays."""
     call_sid = form.get("CallSid", "")
-    row = db.session.execute(
-        sa.select(Call, Client).join(Client, Call.client_id == Client.id)
-        .where(Call.call_sid == call_sid).with_for_update(of=Call)
-    ).first()
+    row = db.session.execute(_STEP_QUERY, {"sid": call_sid}).first()
     if row is None:
         db.session.rollback()
         # A call we never greeted (state lost or a forged sid): start it properly.
         return answer_entry(form)
-    call, client = row
-    current = int((call.state or {}).get("turn", 0))
-    if turn != current or step != call.step:
+    call_id, stored_step, state, language, caller, client = row
+    current = int((state or {}).get("turn", 0))
+    if turn != current or step != stored_step:
         db.session.rollback()
         return _replay_or_current(call_sid)
-    ctx = _ctx(call, client, call.language or client.default_language or "en", current + 1)
+    ctx = _ctx(call_sid, caller, state, client, language or client.default_language or "en",
+               current + 1, utcnow())
     handler = conversation.HANDLERS.get(step)
     if step == "voicemail":
-        reply = _voicemail(ctx, call, form)
+        reply = _voicemail(ctx, client.id, form)
     elif handler is None:
         reply = Reply(None, flow.finish(ctx.scene, [ctx.scene.line("goodbye_no_answer")]))
     else:
         reply = handler(ctx, Turn(form.get("Digits", ""), form.get("SpeechResult", ""),
                                   dict(form)))
+    values = _stored(ctx, reply, current + 1)
     if reply.language:
-        call.language = reply.language
-    _store(call, ctx, reply, current + 1)
+        values["language"] = reply.language
+    db.session.execute(_UPDATE_CALL, {"call_id": call_id, "updated_at": ctx.now, **values})
     db.session.commit()
     return ctx.state["last_twiml"]
 
@@ -110,26 +126,26 @@ def answer_step(step: str, turn: int, form: Mapping[str, str]) -> str:
 def _replay_or_current(call_sid: str) -> str:
     """A repeated or stale request gets the call's latest document again: the same answer for a
     replay, the current question for anything older; nothing is recorded twice."""
-    call = db.session.scalar(sa.select(Call).where(Call.call_sid == call_sid))
-    last = (call.state or {}).get("last_twiml") if call is not None else None
+    state = db.session.scalar(_STATE_QUERY, {"sid": call_sid})
+    last = (state or {}).get("last_twiml")
     return last or str(flow.bilingual_goodbye(_scene("en", 0), "unknown_number"))
 
 
-def _store(call: Call, ctx: Ctx, reply: Reply, turn: int) -> None:
+def _stored(ctx: Ctx, reply: Reply, turn: int) -> dict[str, Any]:
+    """The call's columns after this turn: its state (with the document just served, for
+    replays), the step it now waits in, and how many re-prompts it has used."""
     ctx.state["turn"] = turn
     ctx.state["last_twiml"] = str(reply.response)
-    call.state = ctx.state
-    flag_modified(call, "state")
-    call.step = reply.step or "ended"
-    call.retries = sum((ctx.state.get("attempts") or {}).values())
+    return {"state": ctx.state, "step": reply.step or "ended",
+            "retries": sum((ctx.state.get("attempts") or {}).values())}
 
 
-def _voicemail(ctx: Ctx, call: Call, form: Mapping[str, str]) -> Reply:
+def _voicemail(ctx: Ctx, client_id: int, form: Mapping[str, str]) -> Reply:
     from ringly.messaging.services import store_voicemail
 
     if not form.get("RecordingUrl"):
         return Reply(None, flow.finish(ctx.scene, [ctx.scene.line("voicemail_empty")]))
-    store_voicemail(call.client_id, call.call_sid, form, ctx.locale)
+    store_voicemail(client_id, ctx.call_sid, form, ctx.locale)
     return Reply(None, flow.finish(ctx.scene, [ctx.scene.line("voicemail_thanks")]))
 
 
