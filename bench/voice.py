@@ -7,6 +7,11 @@ a distinct call waiting at that step each request), with signed requests:
 Twice: ElevenLabs audio served from the cache, and ElevenLabs failing (every TTS request 500s,
 a worker trying to render, the breaker open). Starts its own PostgreSQL database, sandbox,
 worker and gunicorn processes and removes them. Prints a table; not a test.
+
+Three baselines under the same gunicorn settings: the constant document; one PostgreSQL insert
+and commit first; and the floor of any step that keeps call state in PostgreSQL (read the row,
+write it back, raw driver, asynchronous commit). For (b) it also prints the CPU time per request
+spent in the gunicorn processes and in PostgreSQL.
 """
 from __future__ import annotations
 
@@ -111,8 +116,36 @@ def step_requests(port: int, base: str, token: str, sids: list[str]) -> list[byt
         for sid in sids]
 
 
+def cpu_seconds(match) -> float:
+    """CPU time (user + system) used so far by the processes whose (pid, command line) match."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            parent = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if match(int(entry.name), parent, command):
+            # Its own time and that of its exited children (PostgreSQL backends, gunicorn
+            # workers), so a process that ends during the run does not take its time along.
+            total += sum(int(value) for value in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(gunicorn_pid: int) -> dict[str, float]:
+    """CPU seconds of the gunicorn master and its workers, and of every PostgreSQL process."""
+    return {
+        "web": cpu_seconds(lambda pid, parent, _: gunicorn_pid in (pid, parent)),
+        "db": cpu_seconds(lambda _, __, command: command.startswith("postgres")),
+    }
+
+
 def measure(port: int, requests: list[bytes], rate: float, duration: float,
-            connections: int, closed_seconds: float, repeats: int) -> dict[str, float]:
+            connections: int, closed_seconds: float, repeats: int,
+            gunicorn_pid: int) -> dict[str, float]:
     """Warm up, `repeats` paced runs (figures: the median run; also the worst p99), then the
     closed loop. Repeats because a checkpoint or a neighbour's test run can spike one run."""
     warm = max(200, int(rate))
@@ -130,13 +163,19 @@ def measure(port: int, requests: list[bytes], rate: float, duration: float,
          | {"errors": run.errors} for run in runs), key=lambda row: row["p99"])
     median = figures[len(figures) // 2]
     rest = requests[position:]
+    before = server_cpu(gunicorn_pid)
     burst = load.closed("127.0.0.1", port, rest, connections, closed_seconds)
+    after = server_cpu(gunicorn_pid)
+    answered = max(1, len(burst.latencies))
     return {
         **median, "p99_worst": figures[-1]["p99"],
         "paced_errors": sum(row["errors"] for row in figures),
         "rps": len(burst.latencies) / burst.elapsed if burst.elapsed else 0.0,
         "closed_errors": burst.errors,
         "exhausted": len(burst.latencies) + burst.errors >= len(rest),
+        # CPU per answered request during (b): where the machine's two cores went.
+        "web_cpu_ms": (after["web"] - before["web"]) / answered * 1000,
+        "db_cpu_ms": (after["db"] - before["db"]) / answered * 1000,
     }
 
 
@@ -161,18 +200,23 @@ def main() -> None:
             engine = sa.create_engine(database_url)
             with engine.begin() as connection:
                 connection.execute(sa.text("CREATE TABLE bench_bare_calls (id serial PRIMARY KEY,"
-                                           " call_sid varchar(34) UNIQUE)"))
+                                           " call_sid varchar(34) UNIQUE, state text)"))
+                # The calls the floor endpoint reads and writes: one per prepared request.
+                connection.execute(sa.text(
+                    "INSERT INTO bench_bare_calls (call_sid, state) SELECT 'CA' || n, '{}'"
+                    " FROM generate_series(0, :last) AS n"), {"last": per_run})
             engine.dispose()
             processes.append(start_gunicorn("bench.bare_twiml:app", bare_port,
                                             {"DATABASE_URL": database_url}))
             bare_base = f"http://127.0.0.1:{bare_port}"
             for label, path in (("bare constant TwiML", "/voice/bare"),
-                                ("bare + 1 PG insert/commit", "/voice/bare-db")):
+                                ("bare + 1 PG insert/commit", "/voice/bare-db"),
+                                ("bare + PG read & write floor", "/voice/bare-db-floor")):
                 bare = [signed(bare_port, bare_base, "t", path, {"CallSid": f"CA{n}"})
                         for n in range(per_run)]
                 results[(label, "-")] = measure(
                     bare_port, bare, options.rate, options.seconds, options.connections,
-                    options.closed_seconds, options.repeats)
+                    options.closed_seconds, options.repeats, processes[-1].pid)
             stop(processes.pop())
             for mode in ("cached", "failing"):
                 # A database per mode, so one run's dead rows and autovacuum never slow the next.
@@ -221,11 +265,11 @@ def run_mode(mode, options, per_run, database_url, sandbox, workdir, processes):
     entries = entry_requests(port, base, token, per_run)
     out[("POST /voice/rachel/", mode)] = measure(
         port, entries, options.rate, options.seconds, options.connections,
-        options.closed_seconds, options.repeats)
+        options.closed_seconds, options.repeats, processes[-1].pid)
     steps = step_requests(port, base, token, waiting_calls(app, client_id, per_run))
     out[("POST /voice/rachel/book-name/3", mode)] = measure(
         port, steps, options.rate, options.seconds, options.connections,
-        options.closed_seconds, options.repeats)
+        options.closed_seconds, options.repeats, processes[-1].pid)
     stop(processes.pop())
     if worker is not None:
         worker.stop()
@@ -246,7 +290,8 @@ def print_table(results, options) -> None:
           f"(b) {options.connections} connections for {options.closed_seconds:.0f} s")
     print(f"(a) is the median of {options.repeats} paced runs; 'worst' is the highest p99 of them")
     header = (f"{'endpoint':<32} {'ElevenLabs':<10} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-              f"{'worst':>7} {'err(a)':>6} {'req/s(b)':>9} {'vs bare':>7} {'err(b)':>6}")
+              f"{'worst':>7} {'err(a)':>6} {'req/s(b)':>9} {'vs bare':>7} {'err(b)':>6} "
+              f"{'web cpu':>7} {'pg cpu':>6}")
     print(header)
     print("-" * len(header))
     for (endpoint, mode), row in results.items():
@@ -254,8 +299,11 @@ def print_table(results, options) -> None:
         print(f"{endpoint:<32} {mode:<10} {row['p50']:>7.1f} {row['p95']:>7.1f} "
               f"{row['p99']:>7.1f} {row['p99_worst']:>7.1f} {row['paced_errors']:>6} "
               f"{row['rps']:>8.0f}{flag:1} "
-              f"{row['rps'] / bare_rps:>7.2f} {row['closed_errors']:>6}")
+              f"{row['rps'] / bare_rps:>7.2f} {row['closed_errors']:>6} "
+              f"{row['web_cpu_ms']:>7.2f} {row['db_cpu_ms']:>6.2f}")
     print("* the prepared requests ran out before the time was up; raise --closed-budget")
+    print("web cpu / pg cpu: CPU milliseconds per answered request during (b), in the gunicorn"
+          " processes and in PostgreSQL")
 
 
 if __name__ == "__main__":
