@@ -1,5 +1,20 @@
 """API shapes for appointments."""
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields, validates_schema
+
+from ringly.paging import PageArgsSchema
+
+
+class AppointmentListArgsSchema(PageArgsSchema):
+    starts_from = fields.AwareDateTime(
+        data_key="from", metadata={"description": "only appointments starting at or after this"})
+    starts_before = fields.AwareDateTime(
+        data_key="to", metadata={"description": "only appointments starting before this"})
+
+    @validates_schema
+    def _range(self, data: dict, **_kwargs: object) -> None:
+        start, end = data.get("starts_from"), data.get("starts_before")
+        if start is not None and end is not None and end <= start:
+            raise ValidationError("must be later than `from`", field_name="to")
 
 
 class AppointmentSchema(Schema):

@@ -119,8 +119,20 @@ def confirm(appointment: Appointment) -> None:
     appointment.status = "confirmed"
 
 
-def list_appointments(client_id: int) -> list[Appointment]:
+def list_appointments(client_id: int, limit: int, after: tuple[datetime, int] | None = None,
+                      starts_from: datetime | None = None,
+                      starts_before: datetime | None = None) -> list[Appointment]:
+    """Soonest first (ties by id): up to `limit` appointments after the key `after` (the previous
+    page's last (starts_at, id)), optionally starting in [starts_from, starts_before)."""
+    query = sa.select(Appointment).where(Appointment.client_id == client_id)
+    if starts_from is not None:
+        query = query.where(Appointment.starts_at >= starts_from)
+    if starts_before is not None:
+        query = query.where(Appointment.starts_at < starts_before)
+    if after is not None:
+        starts_at, appointment_id = after
+        query = query.where(sa.or_(
+            Appointment.starts_at > starts_at,
+            sa.and_(Appointment.starts_at == starts_at, Appointment.id > appointment_id)))
     return list(db.session.scalars(
-        sa.select(Appointment).where(Appointment.client_id == client_id)
-        .order_by(Appointment.starts_at)
-    ))
+        query.order_by(Appointment.starts_at, Appointment.id).limit(limit)))

@@ -1,11 +1,14 @@
 """API: a client's appointments."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ringly.booking import services
-from ringly.booking.schemas import AppointmentSchema
+from ringly.booking.schemas import AppointmentListArgsSchema, AppointmentSchema
+from ringly.paging import LINK_HEADERS, decode_cursor, page
 from ringly.voice.records import require_client
 
 blp = Blueprint("appointments", __name__, url_prefix="/api/clients",
@@ -14,8 +17,21 @@ blp = Blueprint("appointments", __name__, url_prefix="/api/clients",
 
 @blp.route("/<int:client_id>/appointments")
 class ClientAppointments(MethodView):
-    @blp.response(200, AppointmentSchema(many=True))
-    def get(self, client_id: int):
-        """Every appointment of the client, soonest first (cancelled ones included)."""
+    @blp.arguments(AppointmentListArgsSchema, location="query")
+    @blp.response(200, AppointmentSchema(many=True), headers=LINK_HEADERS)
+    def get(self, args, client_id: int):
+        """Appointments soonest first (cancelled ones included), `limit` per page (next page:
+        the `Link` header); `from` and `to` keep those starting in [from, to)."""
         require_client(client_id)
-        return services.list_appointments(client_id)
+        after = decode_cursor(args["cursor"], _aware, int) if args.get("cursor") else None
+        rows = services.list_appointments(client_id, args["limit"] + 1, after,
+                                          args.get("starts_from"), args.get("starts_before"))
+        return page(rows, args["limit"],
+                    lambda appointment: (appointment.starts_at.isoformat(), appointment.id))
+
+
+def _aware(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("naive")
+    return moment

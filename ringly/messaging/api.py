@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 
 from ringly.messaging import services
 from ringly.messaging.schemas import MessageSchema
+from ringly.paging import LINK_HEADERS, PageArgsSchema, decode_cursor, page
 from ringly.voice.records import require_client
 
 blp = Blueprint("messages", __name__, url_prefix="/api/clients",
@@ -14,8 +15,11 @@ blp = Blueprint("messages", __name__, url_prefix="/api/clients",
 
 @blp.route("/<int:client_id>/messages")
 class ClientMessages(MethodView):
-    @blp.response(200, MessageSchema(many=True))
-    def get(self, client_id: int):
-        """The client's latest texts and voicemails (at most 200), newest first."""
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, MessageSchema(many=True), headers=LINK_HEADERS)
+    def get(self, args, client_id: int):
+        """Texts and voicemails, newest first, `limit` per page (next page: the `Link` header)."""
         require_client(client_id)
-        return services.list_messages(client_id)
+        before = decode_cursor(args["cursor"], int)[0] if args.get("cursor") else None
+        rows = services.list_messages(client_id, args["limit"] + 1, before)
+        return page(rows, args["limit"], lambda message: (message.id,))

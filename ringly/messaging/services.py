@@ -114,10 +114,12 @@ def answer_sms(form: Mapping[str, str]) -> str:
     return reply
 
 
-def list_messages(client_id: int, limit: int = 200) -> list[Message]:
-    return list(db.session.scalars(
-        sa.select(Message).where(Message.client_id == client_id)
-        .order_by(Message.id.desc()).limit(limit)))
+def list_messages(client_id: int, limit: int, before_id: int | None = None) -> list[Message]:
+    """Newest first: up to `limit` messages older than `before_id` (the previous page's last)."""
+    query = sa.select(Message).where(Message.client_id == client_id)
+    if before_id is not None:
+        query = query.where(Message.id < before_id)
+    return list(db.session.scalars(query.order_by(Message.id.desc()).limit(limit)))
 
 
 def _int(raw: str | None) -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ringly.paging import LINK_HEADERS, PageArgsSchema, decode_cursor, page
 from ringly.voice import records
 from ringly.voice.schemas import CallSchema, UsageSchema
 
@@ -13,11 +14,14 @@ blp = Blueprint("calls", __name__, url_prefix="/api/clients",
 
 @blp.route("/<int:client_id>/calls")
 class ClientCalls(MethodView):
-    @blp.response(200, CallSchema(many=True))
-    def get(self, client_id: int):
-        """The client's latest calls (at most 200), newest first."""
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, CallSchema(many=True), headers=LINK_HEADERS)
+    def get(self, args, client_id: int):
+        """The client's calls, newest first, `limit` per page (next page: the `Link` header)."""
         records.require_client(client_id)
-        return records.list_calls(client_id)
+        before = decode_cursor(args["cursor"], int)[0] if args.get("cursor") else None
+        rows = records.list_calls(client_id, args["limit"] + 1, before)
+        return page(rows, args["limit"], lambda call: (call.id,))
 
 
 @blp.route("/<int:client_id>/usage")

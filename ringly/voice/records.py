@@ -24,9 +24,12 @@ def require_client(client_id: int) -> Client:
     return client
 
 
-def list_calls(client_id: int, limit: int = 200) -> list[Call]:
-    return list(db.session.scalars(
-        sa.select(Call).where(Call.client_id == client_id).order_by(Call.id.desc()).limit(limit)))
+def list_calls(client_id: int, limit: int, before_id: int | None = None) -> list[Call]:
+    """Newest first: up to `limit` calls older than `before_id` (the previous page's last)."""
+    query = sa.select(Call).where(Call.client_id == client_id)
+    if before_id is not None:
+        query = query.where(Call.id < before_id)
+    return list(db.session.scalars(query.order_by(Call.id.desc()).limit(limit)))
 
 
 def month_start(client: Client, now: datetime) -> datetime:

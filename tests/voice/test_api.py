@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from ringly.booking.models import Appointment
 from ringly.db import db, utcnow
@@ -67,3 +68,81 @@ def test_unknown_client_is_a_problem_404_and_a_key_is_required(app, client, api_
         assert response.status_code == 404
         assert response.mimetype == "application/problem+json"
         assert client.get(f"/api/clients/999/{route}").status_code == 401
+
+
+def _walk(client, api_headers, url):
+    """Follow the Link headers from `url` to the last page; returns every page's rows."""
+    pages = []
+    while url:
+        response = client.get(url, headers=api_headers)
+        assert response.status_code == 200, response.get_json()
+        pages.append(response.get_json())
+        link = response.headers.get("Link")
+        assert (link is None) == (response.headers.get("X-Next-Cursor") is None)
+        url = link[1:link.index(">")] if link else None
+    return pages
+
+
+def test_calls_and_messages_page_newest_first_without_gaps_or_repeats(app, client, api_headers):
+    client_id = make_client(app)
+    with app.app_context():
+        db.session.add_all([Call(call_sid=f"CA{n:032d}", client_id=client_id, state={})
+                            for n in range(7)])
+        db.session.add_all([Message(client_id=client_id, channel="sms", direction="inbound",
+                                    body=f"text {n}") for n in range(5)])
+        db.session.commit()
+        db.session.remove()
+    pages = _walk(client, api_headers, f"/api/clients/{client_id}/calls?limit=3")
+    assert [len(rows) for rows in pages] == [3, 3, 1]
+    sids = [call["call_sid"] for rows in pages for call in rows]
+    assert sids == [f"CA{n:032d}" for n in reversed(range(7))]
+
+    pages = _walk(client, api_headers, f"/api/clients/{client_id}/messages?limit=2")
+    assert [len(rows) for rows in pages] == [2, 2, 1]
+    assert [m["body"] for rows in pages for m in rows] == [f"text {n}" for n in (4, 3, 2, 1, 0)]
+    # Without a limit a page holds 50.
+    assert len(client.get(f"/api/clients/{client_id}/calls", headers=api_headers).get_json()) == 7
+
+
+def test_appointments_page_soonest_first_within_a_range(app, client, api_headers):
+    client_id = make_client(app)
+    start = utcnow().replace(microsecond=0) + timedelta(days=1)
+    with app.app_context():
+        for n in range(6):
+            # Two at each time (one of them cancelled, which frees the slot): the id breaks the
+            # tie, so a page boundary inside a tie neither repeats nor skips a row.
+            begins = start + timedelta(hours=n // 2)
+            db.session.add(Appointment(
+                client_id=client_id, customer_name=f"Caller {n}", customer_phone="+13125550101",
+                starts_at=begins, ends_at=begins + timedelta(minutes=30),
+                confirmation_code=f"CODE{n:02d}",
+                status="cancelled" if n % 2 == 0 else "booked",
+                cancelled_at=utcnow() if n % 2 == 0 else None))
+            db.session.flush()  # ids in the order added
+        db.session.commit()
+        db.session.remove()
+    pages = _walk(client, api_headers, f"/api/clients/{client_id}/appointments?limit=3")
+    assert [a["customer_name"] for rows in pages for a in rows] == [f"Caller {n}" for n in range(6)]
+    assert [len(rows) for rows in pages] == [3, 3]
+
+    window = {"from": (start + timedelta(hours=1)).isoformat(),
+              "to": (start + timedelta(hours=2)).isoformat(), "limit": 1}
+    url = f"/api/clients/{client_id}/appointments?" + urlencode(window)
+    pages = _walk(client, api_headers, url)
+    assert [a["customer_name"] for rows in pages for a in rows] == ["Caller 2", "Caller 3"]
+
+
+def test_bad_paging_arguments_are_problems(app, client, api_headers):
+    client_id = make_client(app)
+    base = f"/api/clients/{client_id}"
+    for url, field in ((f"{base}/calls?limit=0", "limit"), (f"{base}/calls?limit=201", "limit"),
+                       (f"{base}/messages?cursor=not-ours", "cursor"),
+                       (f"{base}/appointments?cursor=WzFd", "cursor"),
+                       (f"{base}/appointments?from=2026-12-01T10:00:00", "from"),
+                       (f"{base}/appointments?from=2026-12-02T10:00:00Z&to=2026-12-01T10:00:00Z",
+                        "to")):
+        response = client.get(url, headers=api_headers)
+        assert response.status_code == 422, url
+        assert response.mimetype == "application/problem+json"
+        problem = response.get_json()
+        assert field in str(problem.get("errors")), (url, problem)
