@@ -80,6 +80,10 @@ def test_make_run_serves_the_embedded_default_and_stops_every_process(tmp_path):
         assert call.returncode == 0, call.stderr
         assert "Thank you for calling Bella Salon" in call.stdout
         assert "confirmation code is" in call.stdout
+    except BaseException:
+        # Shown with the failure: what the supervisor and its children printed.
+        print(log.read_text(errors="replace")[-8000:])
+        raise
     finally:
         process.send_signal(signal.SIGINT)
         try:
