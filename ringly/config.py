@@ -126,6 +126,8 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "PROVISIONING_STALE_AFTER": _float(env, "PROVISIONING_STALE_AFTER", 120.0),
         "PROVISIONING_SEARCH_PAGE_SIZE": _int(env, "PROVISIONING_SEARCH_PAGE_SIZE", 30),
         "IDEMPOTENCY_KEY_RETENTION_HOURS": _float(env, "IDEMPOTENCY_KEY_RETENTION_HOURS", 48.0),
+        # A larger body is refused (413 problem) before it is read: no request needs more.
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_REQUEST_BYTES", 1_048_576),
         # Twilio's REST answers carry no number price; these are its US list prices per month.
         "NUMBER_MONTHLY_PRICES": {
             "local": _decimal(env, "NUMBER_PRICE_LOCAL", "1.15"),

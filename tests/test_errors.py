@@ -34,3 +34,25 @@ def test_a_body_that_is_not_json_is_a_400_saying_so(client, api_headers):
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
     assert response.json["detail"] == "Invalid JSON body."
+
+
+def test_a_body_over_the_limit_is_a_413_problem_and_nothing_is_stored(app, client, api_headers):
+    import sqlalchemy as sa
+
+    from ringly.db import db
+    from ringly.provisioning.models import ProvisioningJob
+
+    huge = b'{"business_name": "' + b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1) + b'"}'
+    response = client.post("/api/clients/provision", data=huge,
+                           headers={**api_headers, "Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.mimetype == "application/problem+json"
+    assert response.json["type"] == "urn:ringly:problem:request-entity-too-large"
+    # A webhook too: refused before its signature (or anything else) is looked at.
+    form = b"CallSid=CA1&SpeechResult=" + b"a" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    response = client.post("/voice/rachel/", data=form,
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413
+    assert response.mimetype == "application/problem+json"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ProvisioningJob)) == 0
