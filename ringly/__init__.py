@@ -19,7 +19,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from ringly import errors, health, telephony
     from ringly.admin import auth, cli
     from ringly.config import describe_mode, load_config
-    from ringly.db import db, migrate
+    from ringly.db import RowIdConverter, db, migrate
     from ringly.docs_assets import init_app as init_docs_assets
     from ringly.messaging import views as messaging_views
     from ringly.provisioning import cli as provisioning_cli
@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     config = dict(config or {})
     instance_path = config.pop("INSTANCE_PATH", None) or os.environ.get("RINGLY_INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance_path)
+    app.url_map.converters["int"] = RowIdConverter
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(load_config(app.instance_path, config.pop("ENVIRON", None)))
     app.config.from_mapping(config)

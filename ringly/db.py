@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from werkzeug.routing import IntegerConverter
 
 # Stable constraint names keep migrations reversible on PostgreSQL and SQLite alike.
 NAMING_CONVENTION = {
@@ -24,6 +25,18 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+
+# The largest id an Integer primary key holds (PostgreSQL's int4).
+MAX_ROW_ID = 2**31 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in every route: a number no row can have matches no route (a 404 problem)
+    instead of reaching the database and failing there."""
+
+    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
+                 max: int | None = MAX_ROW_ID, signed: bool = False) -> None:  # noqa: A002
+        super().__init__(url_map, fixed_digits, min, max, signed)
 
 
 def utcnow() -> datetime:

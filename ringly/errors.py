@@ -1,11 +1,14 @@
 """Domain errors and the one handler that turns every error into application/problem+json."""
 from __future__ import annotations
 
+import http
 import logging
 from typing import Any
 
 from flask import Flask, Response, json
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from marshmallow import INCLUDE, Schema, fields
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -104,8 +107,38 @@ def _kind_for_http(error: HTTPException) -> str:
     return (error.name or "error").lower().replace(" ", "-")
 
 
+class ProblemSchema(Schema):
+    """The one error body (RFC 9457), as the OpenAPI document describes it."""
+
+    class Meta:
+        unknown = INCLUDE  # extension members, such as `twilio_code`, stand beside these
+
+    type = fields.String(metadata={"example": "urn:ringly:problem:invalid-input"})
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(metadata={"description": "invalid input: each field and its messages"})
+    twilio_code = fields.Integer(metadata={"description": "Twilio's error code, when Twilio "
+                                           "caused the problem"})
+
+
 class RinglyApi(Api):
-    """flask-smorest's Api with its error bodies replaced by problem+json."""
+    """flask-smorest's Api with its error bodies replaced by problem+json, in the responses and
+    in the OpenAPI document alike."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        # As flask-smorest registers them, but served as application/problem+json.
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "A problem (RFC 9457)", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
         if isinstance(error, InternalServerError) and error.original_exception is not None:

@@ -15,6 +15,7 @@ from typing import Any
 from flask import request, url_for
 from marshmallow import Schema, fields, validate
 
+from ringly.db import MAX_ROW_ID
 from ringly.errors import InvalidInput
 
 DEFAULT_LIMIT = 50
@@ -37,6 +38,13 @@ class PageArgsSchema(Schema):
 
 def encode_cursor(*key: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def row_id(value: Any) -> int:
+    """A cursor part that is a row id: an int an id column can hold."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ROW_ID:
+        raise ValueError("not a row id")
+    return value
 
 
 def decode_cursor(token: str, *types: Callable[[Any], Any]) -> tuple[Any, ...]:

@@ -56,3 +56,20 @@ def test_a_body_over_the_limit_is_a_413_problem_and_nothing_is_stored(app, clien
     assert response.mimetype == "application/problem+json"
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ProvisioningJob)) == 0
+
+
+@pytest.mark.smoke
+def test_the_openapi_document_describes_errors_as_problems(client):
+    spec = client.get("/api/openapi.json").get_json()
+    default = spec["components"]["responses"]["DEFAULT_ERROR"]["content"]
+    assert list(default) == ["application/problem+json"]
+    problem = spec["components"]["schemas"]["Problem"]["properties"]
+    assert {"type", "title", "status", "detail", "errors"} <= set(problem)
+    # Money is a decimal string in the answers, and the document says so.
+    usage = spec["components"]["schemas"]["Usage"]["properties"]
+    assert usage["call_cost"]["type"] == "string" and usage["number_cost"]["type"] == "string"
+    # A path id is bounded by what an id column holds.
+    calls = spec["paths"]["/api/clients/{client_id}/calls"]
+    parameters = calls.get("parameters") or calls["get"]["parameters"]
+    client_id = next(p for p in parameters if p["name"] == "client_id")
+    assert client_id["schema"]["maximum"] == 2**31 - 1

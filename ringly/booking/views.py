@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from ringly.booking import services
 from ringly.booking.schemas import AppointmentListArgsSchema, AppointmentSchema
-from ringly.paging import LINK_HEADERS, decode_cursor, page
+from ringly.paging import LINK_HEADERS, decode_cursor, page, row_id
 from ringly.voice.records import require_client
 
 blp = Blueprint("appointments", __name__, url_prefix="/api/clients",
@@ -23,7 +23,7 @@ class ClientAppointments(MethodView):
         """Appointments soonest first (cancelled ones included), `limit` per page (next page:
         the `Link` header); `from` and `to` keep those starting in [from, to)."""
         require_client(client_id)
-        after = decode_cursor(args["cursor"], _aware, int) if args.get("cursor") else None
+        after = decode_cursor(args["cursor"], _aware, row_id) if args.get("cursor") else None
         rows = services.list_appointments(client_id, args["limit"] + 1, after,
                                           args.get("starts_from"), args.get("starts_before"))
         return page(rows, args["limit"],
@@ -31,7 +31,7 @@ class ClientAppointments(MethodView):
 
 
 def _aware(value: str) -> datetime:
-    moment = datetime.fromisoformat(value)
+    moment = datetime.fromisoformat(str(value))
     if moment.tzinfo is None:
         raise ValueError("naive")
     return moment

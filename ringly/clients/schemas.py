@@ -6,6 +6,7 @@ import re
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from ringly.clients.models import WEEKDAYS
+from ringly.db import MAX_ROW_ID
 from ringly.provisioning.schemas import (
     E164,
     CapabilitiesSchema,
@@ -79,7 +80,8 @@ class ClientSchema(Schema):
 
 class ClientListArgsSchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
-    after = fields.Integer(metadata={"description": "the last id of the previous page"})
+    after = fields.Integer(validate=validate.Range(min=0, max=MAX_ROW_ID),
+                           metadata={"description": "the last id of the previous page"})
     active = fields.Boolean()
     rachel_enabled = fields.Boolean()
     user_id = fields.String()

@@ -25,7 +25,8 @@ blp = Blueprint("clients", __name__, url_prefix="/api/clients",
 
 @blp.route("/search-numbers")
 class SearchNumbers(MethodView):
-    @blp.arguments(SearchNumbersSchema)
+    # Every field has a default, so no body at all searches with the defaults.
+    @blp.arguments(SearchNumbersSchema, required=False)
     @blp.response(200, SearchNumbersResultSchema)
     def post(self, params):
         """Numbers for sale (one Twilio search); Twilio errors carry `twilio_code`."""

@@ -158,3 +158,26 @@ def test_patch_client_changes_settings_and_rejects_bad_hours(client, api_headers
     assert bad.status_code == 422
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
         AuditEvent.kind == "client.updated")) == 1
+
+
+def test_search_numbers_without_a_body_uses_the_defaults(client, api_headers, prov):
+    response = client.post("/api/clients/search-numbers", headers=api_headers)
+    assert response.status_code == 200
+    assert response.get_json()["count"] == 10
+
+
+def test_ids_no_row_can_have_are_problems_not_server_errors(client, api_headers, prov):
+    too_big = 2**31  # one past what an Integer id holds
+    for url in (f"/api/clients/{too_big}", f"/api/clients/{too_big}/calls",
+                f"/api/clients/{10**30}/usage", f"/api/clients/{too_big}/number"):
+        response = client.get(url, headers=api_headers)
+        assert response.status_code == 404, url
+        assert response.mimetype == "application/problem+json"
+    response = client.get(f"/api/clients?after={too_big}", headers=api_headers)
+    assert response.status_code == 422 and "after" in response.get_json()["errors"]
+    from ringly.paging import encode_cursor
+
+    client_id, _ = provisioned_client()
+    response = client.get(f"/api/clients/{client_id}/calls?cursor={encode_cursor(too_big)}",
+                          headers=api_headers)
+    assert response.status_code == 422 and "cursor" in response.get_json()["errors"]
