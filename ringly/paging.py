@@ -59,14 +59,15 @@ def decode_cursor(token: str, *types: Callable[[Any], Any]) -> tuple[Any, ...]:
                            errors={"cursor": ["Not a cursor from a previous page."]}) from None
 
 
-def page(rows: Sequence[Any], limit: int,
-         key: Callable[[Any], tuple[Any, ...]]) -> tuple[list[Any], int, dict[str, str]]:
-    """Serve `rows` (fetched with `limit + 1`) as one page: the view's (body, status, headers)."""
+def page(rows: Sequence[Any], limit: int, key: Callable[[Any], tuple[Any, ...]],
+         carry: Sequence[str] = ()) -> tuple[list[Any], int, dict[str, str]]:
+    """Serve `rows` (fetched with `limit + 1`) as one page: the view's (body, status, headers).
+    The next page's URL keeps the query arguments named in `carry` (filters) as they came."""
     served = list(rows[:limit])
     headers: dict[str, str] = {}
     if len(rows) > limit:
         cursor = encode_cursor(*key(served[-1]))
-        query = {name: value for name, value in request.args.items() if name != "cursor"}
+        query = {name: request.args[name] for name in carry if name in request.args}
         url = url_for(request.endpoint, **(request.view_args or {}),
                       **{**query, "limit": limit, "cursor": cursor})
         headers = {"Link": f'<{url}>; rel="next"', "X-Next-Cursor": cursor}

@@ -27,7 +27,8 @@ class ClientAppointments(MethodView):
         rows = services.list_appointments(client_id, args["limit"] + 1, after,
                                           args.get("starts_from"), args.get("starts_before"))
         return page(rows, args["limit"],
-                    lambda appointment: (appointment.starts_at.isoformat(), appointment.id))
+                    lambda appointment: (appointment.starts_at.isoformat(), appointment.id),
+                    carry=("from", "to"))
 
 
 def _aware(value: str) -> datetime:

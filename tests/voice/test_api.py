@@ -92,8 +92,11 @@ def test_calls_and_messages_page_newest_first_without_gaps_or_repeats(app, clien
                                     body=f"text {n}") for n in range(5)])
         db.session.commit()
         db.session.remove()
-    pages = _walk(client, api_headers, f"/api/clients/{client_id}/calls?limit=3")
+    pages = _walk(client, api_headers, f"/api/clients/{client_id}/calls?limit=3&_scheme=x&junk=1")
     assert [len(rows) for rows in pages] == [3, 3, 1]
+    link = client.get(f"/api/clients/{client_id}/calls?limit=3&_scheme=x&junk=1",
+                      headers=api_headers).headers["Link"]
+    assert link.startswith(f"</api/clients/{client_id}/calls?") and "junk" not in link
     sids = [call["call_sid"] for rows in pages for call in rows]
     assert sids == [f"CA{n:032d}" for n in reversed(range(7))]
 
