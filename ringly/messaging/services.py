@@ -12,9 +12,13 @@ from ringly.booking.slots import to_local
 from ringly.clients.models import Client
 from ringly.db import db
 from ringly.messaging.models import Message
+from ringly.telephony.text import plain_text
 from ringly.voice.conversation import normalise
 from ringly.voice.prompts import prompt, short_when
 
+# Twilio joins a long text into one Body of at most 1600 characters; transcriptions are of
+# recordings of at most 120 s.
+MAX_SMS_BODY, MAX_TRANSCRIPTION = 1600, 5000
 CANCEL_WORDS = {"cancel", "cancelar", "stop cita"}
 CONFIRM_WORDS = {"confirm", "confirmar", "confirmo", "yes", "si"}
 SPANISH_HINTS = {"hola", "gracias", "cita", "quiero", "por", "favor", "cancelar", "confirmar",
@@ -38,7 +42,8 @@ def store_voicemail(client_id: int | None, call_sid: str, form: Mapping[str, str
     message.recording_url = message.recording_url or form.get("RecordingUrl")
     message.recording_duration = message.recording_duration or _int(
         form.get("RecordingDuration"))
-    message.transcription = message.transcription or form.get("TranscriptionText")
+    message.transcription = message.transcription or plain_text(
+        form.get("TranscriptionText"), MAX_TRANSCRIPTION) or None
     message.language = message.language or language
     db.session.flush()
     return message
@@ -73,7 +78,7 @@ def answer_sms(form: Mapping[str, str]) -> str:
     """Store an inbound text, act on CANCEL/CONFIRM, and return the reply text (same reply on a
     replay, with nothing done twice)."""
     sid = form.get("MessageSid") or form.get("SmsSid")
-    body = (form.get("Body") or "").strip()
+    body = plain_text(form.get("Body"), MAX_SMS_BODY)
     if sid:
         earlier = db.session.scalar(sa.select(Message).where(Message.dedupe_key == f"reply:{sid}"))
         if earlier is not None:

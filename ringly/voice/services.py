@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from ringly.booking.understanding import warm_up_in_background
 from ringly.clients.models import Client
 from ringly.db import db, utcnow
+from ringly.telephony.text import plain_text
 from ringly.voice import conversation, flow
 from ringly.voice.conversation import Ctx, Reply, Turn
 from ringly.voice.flow import Scene
@@ -22,6 +23,9 @@ from ringly.voice.tts import audio_library
 
 log = logging.getLogger(__name__)
 CALLS = Call.__table__
+# What a turn keeps of the caller's keys and words: a gather takes at most 20 digits, and a
+# spoken answer (a name, a time) is a few words.
+MAX_DIGITS, MAX_SPEECH = 32, 300
 
 # The webhooks are the hot path: each is one read and one write, committed once. The statements
 # are built once (building and keying a statement per request cost more CPU than the turn
@@ -113,8 +117,8 @@ def answer_step(step: str, turn: int, form: Mapping[str, str]) -> str:
     elif handler is None:
         reply = Reply(None, flow.finish(ctx.scene, [ctx.scene.line("goodbye_no_answer")]))
     else:
-        reply = handler(ctx, Turn(form.get("Digits", ""), form.get("SpeechResult", ""),
-                                  dict(form)))
+        reply = handler(ctx, Turn(plain_text(form.get("Digits"), MAX_DIGITS),
+                                  plain_text(form.get("SpeechResult"), MAX_SPEECH), dict(form)))
     values = _stored(ctx, reply, current + 1)
     if reply.language:
         values["language"] = reply.language

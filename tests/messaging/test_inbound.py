@@ -98,3 +98,12 @@ def test_replayed_text_replies_the_same_and_acts_once(app, client):
     ("CANCEL", False), ("hello, can I move my appointment?", False), ("ok", False)])
 def test_spanish_is_detected_simply(text, spanish):
     assert is_spanish(text) is spanish
+
+
+def test_a_text_with_characters_xml_cannot_carry_is_stored_and_answered(app, client):
+    make_client(app)
+    # NUL cannot be stored in PostgreSQL, and none of these may appear in the TwiML reply.
+    assert "Reply CONFIRM" in _text(app, client, "when\x00 do you\x0b open?\x7f")
+    with app.app_context():
+        inbound = db.session.scalar(sa.select(Message).where(Message.direction == "inbound"))
+        assert inbound.body == "when  do you  open?"
