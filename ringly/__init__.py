@@ -16,7 +16,7 @@ log = logging.getLogger("ringly")
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: config, extensions, Celery, Twilio gateway, blueprints, errors."""
     import ringly.models  # noqa: F401  (the whole schema, for Alembic)
-    from ringly import errors, health, telephony
+    from ringly import errors, health, telephony, text
     from ringly.admin import auth, cli
     from ringly.config import describe_mode, load_config
     from ringly.db import RowIdConverter, db, migrate
@@ -46,7 +46,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api = errors.RinglyApi(app)
     for blueprint in _api_blueprints():
         api.register_blueprint(blueprint)
-    for module in (health, auth, errors, cli, voice_views, messaging_views, provisioning_cli):
+    for module in (health, auth, text, errors, cli, voice_views, messaging_views,
+                   provisioning_cli):
         module.init_app(app)
     init_docs_assets(app)
     log.info(describe_mode(app.config))

@@ -73,3 +73,21 @@ def test_the_openapi_document_describes_errors_as_problems(client):
     parameters = calls.get("parameters") or calls["get"]["parameters"]
     client_id = next(p for p in parameters if p["name"] == "client_id")
     assert client_id["schema"]["maximum"] == 2**31 - 1
+
+
+@pytest.mark.smoke
+def test_control_characters_in_api_input_are_a_422_naming_each_place(client, api_headers):
+    response = client.patch("/api/clients/1", headers=api_headers,
+                            json={"custom_greeting": "Hi\x00there", "business_hours": {
+                                "mon": [["09:00\x0b", "17:00"]]}})
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert set(response.json["errors"]) == {"custom_greeting", "business_hours.mon.0.0"}
+    response = client.post("/api/clients/provision", headers=api_headers, json={
+        "business_name": "A\x00B", "email": "a@example.com", "areaCode": "415"})
+    assert response.status_code == 422 and set(response.json["errors"]) == {"business_name"}
+    response = client.get("/api/clients?q=%00", headers=api_headers)
+    assert response.status_code == 422 and set(response.json["errors"]) == {"q"}
+    # Line breaks and tabs are ordinary text.
+    response = client.get("/api/clients?q=a%09b", headers=api_headers)
+    assert response.status_code == 200

@@ -12,7 +12,7 @@ from ringly.booking.slots import to_local
 from ringly.clients.models import Client
 from ringly.db import db
 from ringly.messaging.models import Message
-from ringly.telephony.text import plain_text
+from ringly.text import plain_text
 from ringly.voice.conversation import normalise
 from ringly.voice.prompts import prompt, short_when
 

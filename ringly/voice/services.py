@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from ringly.booking.understanding import warm_up_in_background
 from ringly.clients.models import Client
 from ringly.db import db, utcnow
-from ringly.telephony.text import plain_text
+from ringly.text import plain_text
 from ringly.voice import conversation, flow
 from ringly.voice.conversation import Ctx, Reply, Turn
 from ringly.voice.flow import Scene

@@ -1,0 +1,55 @@
+"""Text from outside (callers, texts, API requests): nothing an XML document cannot carry (a
+TwiML document that is not XML is refused by Twilio) and no NUL (PostgreSQL refuses it)."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask, request
+
+from ringly.errors import InvalidInput
+
+# Control characters but tab and line breaks, lone surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+UNSAFE_MESSAGE = "Must not contain control characters."
+
+
+def plain_text(value: str | None, limit: int) -> str:
+    """What a caller said, pressed or texted, made safe to keep and to speak back: characters
+    XML cannot carry become spaces; at most `limit` characters, trimmed."""
+    if not value:
+        return ""
+    return _NOT_XML.sub(" ", value[: limit * 2])[:limit].strip()
+
+
+def unsafe_fields(value: Any, path: str = "") -> list[str]:
+    """Where in a JSON document (dotted paths) a key or string holds such a character."""
+    if isinstance(value, str):
+        return [path or "body"] if _NOT_XML.search(value) else []
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            found += [where] if _NOT_XML.search(str(key)) else unsafe_fields(item, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += unsafe_fields(item, f"{path}.{index}" if path else str(index))
+    return found
+
+
+def refuse_unsafe_api_input() -> None:
+    """An API request whose query or JSON body carries such a character is a 422 problem that
+    names each place, before any view (or the database) sees it."""
+    if not request.path.startswith("/api/"):
+        return
+    places = [name for name, value in request.args.items(multi=True)
+              if _NOT_XML.search(name) or _NOT_XML.search(value)]
+    if request.is_json:
+        places += unsafe_fields(request.get_json(silent=True))
+    if places:
+        raise InvalidInput("Text may not contain control characters.",
+                           errors={place: [UNSAFE_MESSAGE] for place in places})
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(refuse_unsafe_api_input)
