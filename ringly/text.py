@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, request
 
+from ringly.db import MAX_ROW_ID
 from ringly.errors import InvalidInput
 
 # Control characters but tab and line breaks, lone surrogates, U+FFFE and U+FFFF.
@@ -20,6 +21,16 @@ def plain_text(value: str | None, limit: int) -> str:
     if not value:
         return ""
     return _NOT_XML.sub(" ", value[: limit * 2])[:limit].strip()
+
+
+def whole_number(raw: Any) -> int | None:
+    """A count from a webhook (seconds, a sequence number, an error code) that an Integer
+    column can hold, else None: "abc", "²", "-1" and "99999999999" are all None."""
+    text = str(raw).strip() if raw is not None else ""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= MAX_ROW_ID else None
 
 
 def unsafe_fields(value: Any, path: str = "") -> list[str]:

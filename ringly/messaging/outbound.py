@@ -16,6 +16,7 @@ from ringly.telephony import (
     TransientTelephonyError,
     get_gateway,
 )
+from ringly.text import whole_number
 from ringly.voice.prompts import prompt, short_when
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ def record_delivery_status(form: Mapping[str, str]) -> bool:
         return False
     message.status = status
     if form.get("ErrorCode"):
-        message.error_code = int(form["ErrorCode"]) if form["ErrorCode"].isdigit() else None
+        message.error_code = whole_number(form["ErrorCode"])
         message.error_message = f"Twilio reported {status} (error {form['ErrorCode']})"
     db.session.commit()
     return True

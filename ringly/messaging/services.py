@@ -12,7 +12,7 @@ from ringly.booking.slots import to_local
 from ringly.clients.models import Client
 from ringly.db import db
 from ringly.messaging.models import Message
-from ringly.text import plain_text
+from ringly.text import plain_text, whole_number
 from ringly.voice.conversation import normalise
 from ringly.voice.prompts import prompt, short_when
 
@@ -40,7 +40,7 @@ def store_voicemail(client_id: int | None, call_sid: str, form: Mapping[str, str
         db.session.add(message)
     message.sid = message.sid or form.get("RecordingSid")
     message.recording_url = message.recording_url or form.get("RecordingUrl")
-    message.recording_duration = message.recording_duration or _int(
+    message.recording_duration = message.recording_duration or whole_number(
         form.get("RecordingDuration"))
     message.transcription = message.transcription or plain_text(
         form.get("TranscriptionText"), MAX_TRANSCRIPTION) or None
@@ -125,10 +125,3 @@ def list_messages(client_id: int, limit: int, before_id: int | None = None) -> l
     if before_id is not None:
         query = query.where(Message.id < before_id)
     return list(db.session.scalars(query.order_by(Message.id.desc()).limit(limit)))
-
-
-def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw is not None else None
-    except ValueError:
-        return None

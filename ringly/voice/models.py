@@ -12,6 +12,7 @@ from ringly.db import Timestamped, UTCDateTime, db
 
 # Twilio's final call statuses: a status callback never moves a call out of these.
 FINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
+CALL_STATUSES = ("queued", "initiated", "ringing", "in-progress", *FINAL_STATUSES)
 
 
 class Call(Timestamped, db.Model):

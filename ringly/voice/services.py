@@ -14,11 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from ringly.booking.understanding import warm_up_in_background
 from ringly.clients.models import Client
 from ringly.db import db, utcnow
-from ringly.text import plain_text
+from ringly.text import plain_text, whole_number
 from ringly.voice import conversation, flow
 from ringly.voice.conversation import Ctx, Reply, Turn
 from ringly.voice.flow import Scene
-from ringly.voice.models import FINAL_STATUSES, Call
+from ringly.voice.models import CALL_STATUSES, FINAL_STATUSES, Call
 from ringly.voice.tts import audio_library
 
 log = logging.getLogger(__name__)
@@ -166,18 +166,19 @@ def apply_status(form: Mapping[str, str]) -> None:
                     from_number=form.get("From"), to_number=form.get("To"),
                     direction=form.get("Direction"), state={})
         db.session.add(call)
-    sequence = _int(form.get("SequenceNumber"))
+    sequence = whole_number(form.get("SequenceNumber"))
     if sequence is not None and call.last_sequence is not None and sequence <= call.last_sequence:
         db.session.rollback()
         return
-    status = form.get("CallStatus")
+    # Only Twilio's own statuses are kept; anything else changes no status.
+    status = form.get("CallStatus") if form.get("CallStatus") in CALL_STATUSES else None
     if call.status in FINAL_STATUSES and status not in FINAL_STATUSES:
         db.session.rollback()
         return
     if sequence is not None:
         call.last_sequence = sequence
     call.status = status or call.status
-    duration = _int(form.get("CallDuration"))
+    duration = whole_number(form.get("CallDuration"))
     if duration is not None:
         call.duration_seconds = duration
     price = _decimal(form.get("Price") or form.get("CallPrice"))
@@ -189,20 +190,15 @@ def apply_status(form: Mapping[str, str]) -> None:
     db.session.commit()
 
 
-def _int(raw: Any) -> int | None:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return None
-
-
 def _decimal(raw: Any) -> Decimal | None:
+    """A price as `calls.price` (10 digits, 4 after the point) can hold it, else None."""
     if raw in (None, ""):
         return None
     try:
-        return Decimal(str(raw))
+        value = Decimal(str(raw))
     except InvalidOperation:
         return None
+    return value if value.is_finite() and abs(value) < 10**6 else None
 
 
 def _timestamp(raw: str | None) -> datetime | None:

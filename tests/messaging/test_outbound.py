@@ -150,3 +150,17 @@ def test_delivery_status_callbacks_move_a_message_forward_only(app, client, sand
     assert (message.status, message.error_code) == ("undelivered", 30003)
     unknown = {"MessageSid": "SM" + "0" * 32, "MessageStatus": "delivered"}
     assert _status_callback(app, client, unknown).status_code == 200
+
+
+@pytest.mark.parametrize("code", ["²", "99999999999", "-1"])
+def test_an_error_code_no_column_can_hold_is_dropped_not_a_server_error(app, client, sandbox,
+                                                                        code):
+    message_id = _queue_confirmation(app)
+    with app.app_context():
+        outbound.send_message(message_id)
+    callback = {"MessageSid": _message(app, message_id).sid, "MessageStatus": "failed",
+                "ErrorCode": code}
+    assert _status_callback(app, client, callback).status_code == 200
+    message = _message(app, message_id)
+    assert message.status == "failed" and message.error_code is None
+    assert code in message.error_message  # what Twilio said is kept as text

@@ -52,3 +52,14 @@ def test_final_status_is_never_undone_without_sequence_numbers(app, client):
     _status(app, client, CallStatus="completed", CallDuration="12")
     _status(app, client, CallStatus="in-progress")
     assert _call(app).status == "completed"
+
+
+def test_values_no_column_can_hold_are_dropped_not_a_server_error(app, client):
+    make_client(app)
+    _status(app, client, CallStatus="completed", CallDuration="99999999999999",
+            SequenceNumber="99999999999999", Price="1e30", PriceUnit="USDOLLARS")
+    call = _call(app)
+    assert call.status == "completed" and call.duration_seconds is None
+    assert call.price is None and call.last_sequence is None
+    _status(app, client, CallStatus="x" * 40, Price="Infinity")
+    assert _call(app).status == "completed"  # an unknown status never replaces a final one
