@@ -50,9 +50,9 @@ class Provision(MethodView):
     def post(self, body):
         """Create a client and a provisioning job; the number is bought by a worker."""
         key = request.headers.get("Idempotency-Key")
-        if key is not None and not 1 <= len(key) <= 255:
-            raise InvalidInput("Idempotency-Key must be 1 to 255 characters",
-                               errors={"Idempotency-Key": ["length 1 to 255"]})
+        if key is not None and not (1 <= len(key) <= 255 and key.isprintable()):
+            raise InvalidInput("Idempotency-Key must be 1 to 255 printable characters",
+                               errors={"Idempotency-Key": ["1 to 255 printable characters"]})
         submission = services.submit_provision(body, key)
         job = submission.job
         headers = {"Location": f"/api/provisioning-jobs/{job.id}"}

@@ -90,6 +90,16 @@ def test_same_idempotency_key_with_another_body_is_a_conflict(client, api_header
     assert "different request body" in response.get_json()["detail"]
 
 
+@pytest.mark.parametrize("key", ["", "k" * 256, "order\x0017", "tab\tbed"])
+def test_an_idempotency_key_that_is_empty_too_long_or_unprintable_is_a_422(
+        client, api_headers, prov, key):
+    response = client.post("/api/clients/provision", json=BODY,
+                           headers={**api_headers, "Idempotency-Key": key})
+    assert response.status_code == 422
+    assert "Idempotency-Key" in response.get_json()["errors"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
+
+
 def test_concurrent_requests_with_one_key_create_one_job(app, live_server, api_headers, prov):
     headers = {**api_headers, "Idempotency-Key": "race-1"}
     barrier = threading.Barrier(8)
