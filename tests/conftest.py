@@ -15,6 +15,7 @@ from ringly import create_app
 from ringly.admin.services import create_api_key
 from ringly.db import db
 from tests.support.databases import backend, fresh_postgres_database, fresh_sqlite_database
+from tests.support.tasks import record_sent_tasks
 from tests.support.worker import WorkerProcess
 from tests.support.wsgi_server import LiveServer
 
@@ -102,9 +103,19 @@ def _fresh_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     app = request.getfixturevalue("app")
     _empty_all_tables(app)
+    if "celery_worker" not in request.fixturenames:
+        # The session's worker (alive once any end-to-end test started it) must not run this
+        # test's tasks behind its back: they are recorded instead (see `sent_tasks`).
+        request.getfixturevalue("sent_tasks")
     yield
     with app.app_context():
         db.session.remove()
+
+
+@pytest.fixture
+def sent_tasks(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple]]:
+    """Tasks the app sends during this test, recorded instead of delivered to a worker."""
+    return record_sent_tasks(app, monkeypatch)
 
 
 @pytest.fixture

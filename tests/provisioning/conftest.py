@@ -12,7 +12,6 @@ from ringly.clients.models import Client
 from ringly.db import db
 from ringly.provisioning.candidates import forget_pools
 from ringly.provisioning.models import ProvisioningJob
-from tests.support.tasks import record_sent_tasks
 
 VOICE_ENTRY = "/voice/rachel/"
 
@@ -27,20 +26,10 @@ def voice_entry_available(app: Flask) -> None:
 
 
 @pytest.fixture
-def sent_tasks(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple]]:
-    """Tasks the app sends, recorded instead of reaching the session's shared worker."""
-    return record_sent_tasks(app, monkeypatch)
-
-
-@pytest.fixture
-def prov(app: Flask, sandbox: Any, request: pytest.FixtureRequest) -> Iterator[Flask]:
+def prov(app: Flask, sandbox: Any) -> Iterator[Flask]:
     """An app context with the sandbox reset and no shared candidates left from other tests.
-
-    Unless the test runs the real worker, queued tasks are recorded, not delivered: a
-    job left running in the background would buy numbers during the next test.
-    """
-    if "celery_worker" not in request.fixturenames:
-        request.getfixturevalue("sent_tasks")
+    (Unless the test runs the real worker, its tasks are recorded, not delivered: see
+    `sent_tasks` in tests/conftest.py.)"""
     with app.app_context():
         forget_pools()
         yield app
