@@ -28,6 +28,9 @@ migrate = Migrate()
 
 # The largest id an Integer primary key holds (PostgreSQL's int4).
 MAX_ROW_ID = 2**31 - 1
+# Twilio's From and To: a phone number, or a SIP URI ("sip:+1415...@trunk.example.com") or a
+# client name for calls from SIP trunks and apps.
+ADDRESS_LENGTH = 255
 
 
 class RowIdConverter(IntegerConverter):

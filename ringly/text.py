@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, request
 
-from ringly.db import MAX_ROW_ID
+from ringly.db import ADDRESS_LENGTH, MAX_ROW_ID
 from ringly.errors import InvalidInput
 
 # Control characters but tab and line breaks, lone surrogates, U+FFFE and U+FFFF.
@@ -21,6 +21,11 @@ def plain_text(value: str | None, limit: int) -> str:
     if not value:
         return ""
     return _NOT_XML.sub(" ", value[: limit * 2])[:limit].strip()
+
+
+def address(value: str | None) -> str | None:
+    """Twilio's From or To as a column can keep it (a phone number, SIP URI or client name)."""
+    return plain_text(value, ADDRESS_LENGTH) or None
 
 
 def whole_number(raw: Any) -> int | None:

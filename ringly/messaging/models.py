@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ringly.db import Timestamped, UTCDateTime, db
+from ringly.db import ADDRESS_LENGTH, Timestamped, UTCDateTime, db
 
 CHANNELS = ("sms", "voicemail")
 DIRECTIONS = ("inbound", "outbound")
@@ -29,8 +29,8 @@ class Message(Timestamped, db.Model):
     call_sid: Mapped[str | None] = mapped_column(sa.String(34), index=True)
     channel: Mapped[str] = mapped_column(sa.String(16), default="sms")
     direction: Mapped[str] = mapped_column(sa.String(16))
-    from_number: Mapped[str | None] = mapped_column(sa.String(32))
-    to_number: Mapped[str | None] = mapped_column(sa.String(32))
+    from_number: Mapped[str | None] = mapped_column(sa.String(ADDRESS_LENGTH))
+    to_number: Mapped[str | None] = mapped_column(sa.String(ADDRESS_LENGTH))
     body: Mapped[str | None] = mapped_column(sa.Text)
     language: Mapped[str | None] = mapped_column(sa.String(2))
     purpose: Mapped[str | None] = mapped_column(sa.String(32))

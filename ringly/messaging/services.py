@@ -12,7 +12,7 @@ from ringly.booking.slots import to_local
 from ringly.clients.models import Client
 from ringly.db import db
 from ringly.messaging.models import Message
-from ringly.text import plain_text, whole_number
+from ringly.text import address, plain_text, whole_number
 from ringly.voice.conversation import normalise
 from ringly.voice.prompts import prompt, short_when
 
@@ -35,8 +35,8 @@ def store_voicemail(client_id: int | None, call_sid: str, form: Mapping[str, str
     if message is None:
         message = Message(dedupe_key=key, client_id=client_id, call_sid=call_sid,
                           channel="voicemail", direction="inbound", status="received",
-                          from_number=form.get("From"), to_number=form.get("To"),
-                          language=language)
+                          from_number=address(form.get("From")),
+                          to_number=address(form.get("To")), language=language)
         db.session.add(message)
     message.sid = message.sid or form.get("RecordingSid")
     message.recording_url = message.recording_url or form.get("RecordingUrl")
@@ -87,7 +87,8 @@ def answer_sms(form: Mapping[str, str]) -> str:
     client = db.session.scalar(sa.select(Client).where(Client.ringlypro_number == form.get("To")))
     client_id = client.id if client else None
     inbound = Message(sid=sid, client_id=client_id, channel="sms", direction="inbound",
-                      from_number=form.get("From"), to_number=form.get("To"), body=body,
+                      from_number=address(form.get("From")), to_number=address(form.get("To")),
+                      body=body,
                       language=language, status="received")
     command = normalise(body)
     appointment = booking.next_appointment(client.id, form.get("From", "")) if client else None
@@ -106,8 +107,8 @@ def answer_sms(form: Mapping[str, str]) -> str:
     else:
         reply = prompt("sms_help", language)
     outbound = Message(dedupe_key=f"reply:{sid}" if sid else None, client_id=client_id,
-                       channel="sms", direction="outbound", from_number=form.get("To"),
-                       to_number=form.get("From"), body=reply, language=language,
+                       channel="sms", direction="outbound", from_number=address(form.get("To")),
+                       to_number=address(form.get("From")), body=reply, language=language,
                        purpose="reply", status="sent",
                        appointment_id=inbound.appointment_id)
     try:

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ringly.db import Timestamped, UTCDateTime, db
+from ringly.db import ADDRESS_LENGTH, Timestamped, UTCDateTime, db
 
 # Twilio's final call statuses: a status callback never moves a call out of these.
 FINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
@@ -23,8 +23,9 @@ class Call(Timestamped, db.Model):
     client_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("clients.id", ondelete="SET NULL"), index=True
     )
-    from_number: Mapped[str | None] = mapped_column(sa.String(32), index=True)
-    to_number: Mapped[str | None] = mapped_column(sa.String(32))
+    # A phone number, or a SIP URI or client name for calls that do not come from a phone.
+    from_number: Mapped[str | None] = mapped_column(sa.String(ADDRESS_LENGTH), index=True)
+    to_number: Mapped[str | None] = mapped_column(sa.String(ADDRESS_LENGTH))
     direction: Mapped[str | None] = mapped_column(sa.String(16))
     status: Mapped[str | None] = mapped_column(sa.String(16))
     language: Mapped[str | None] = mapped_column(sa.String(2))

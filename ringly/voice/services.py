@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from ringly.booking.understanding import warm_up_in_background
 from ringly.clients.models import Client
 from ringly.db import db, utcnow
-from ringly.text import plain_text, whole_number
+from ringly.text import address, plain_text, whole_number
 from ringly.voice import conversation, flow
 from ringly.voice.conversation import Ctx, Reply, Turn
 from ringly.voice.flow import Scene
@@ -68,9 +68,10 @@ def answer_entry(form: Mapping[str, str]) -> str:
 
     One query (the client and the caller's last language) and one insert.
     """
-    call_sid, caller = form.get("CallSid", ""), form.get("From")
-    row = db.session.execute(_ENTRY_QUERY, {"to": form.get("To"), "caller": caller}).first() \
-        if form.get("To") else None
+    call_sid, caller, called = form.get("CallSid", ""), address(form.get("From")), \
+        address(form.get("To"))
+    row = db.session.execute(_ENTRY_QUERY, {"to": called, "caller": caller}).first() \
+        if called else None
     if row is None or not row[0].active or not row[0].rachel_enabled:
         db.session.rollback()
         return str(flow.bilingual_goodbye(_scene("en", 0), "unknown_number"))
@@ -85,7 +86,7 @@ def answer_entry(form: Mapping[str, str]) -> str:
     try:
         db.session.execute(_INSERT_CALL, {
             "call_sid": call_sid, "client_id": client.id, "from_number": caller,
-            "to_number": form.get("To"), "direction": form.get("Direction"),
+            "to_number": called, "direction": plain_text(form.get("Direction"), 16) or None,
             "status": form.get("CallStatus"), "language": remembered, "started_at": now,
             "created_at": now, "updated_at": now, **values})
         db.session.commit()
@@ -163,8 +164,8 @@ def apply_status(form: Mapping[str, str]) -> None:
         client = db.session.scalar(
             sa.select(Client).where(Client.ringlypro_number == form.get("To")))
         call = Call(call_sid=call_sid, client_id=client.id if client else None,
-                    from_number=form.get("From"), to_number=form.get("To"),
-                    direction=form.get("Direction"), state={})
+                    from_number=address(form.get("From")), to_number=address(form.get("To")),
+                    direction=plain_text(form.get("Direction"), 16) or None, state={})
         db.session.add(call)
     sequence = whole_number(form.get("SequenceNumber"))
     if sequence is not None and call.last_sequence is not None and sequence <= call.last_sequence:

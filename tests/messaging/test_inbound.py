@@ -107,3 +107,12 @@ def test_a_text_with_characters_xml_cannot_carry_is_stored_and_answered(app, cli
     with app.app_context():
         inbound = db.session.scalar(sa.select(Message).where(Message.direction == "inbound"))
         assert inbound.body == "when  do you  open?"
+
+
+def test_a_text_from_a_long_sender_address_is_stored_and_answered(app, client):
+    make_client(app)
+    sender = "whatsapp:+14155551234-with-a-long-channel-address-0123456789"
+    assert "Reply CONFIRM" in _text(app, client, "hello", sender=sender)
+    with app.app_context():
+        inbound = db.session.scalar(sa.select(Message).where(Message.direction == "inbound"))
+        assert inbound.from_number == sender

@@ -312,3 +312,23 @@ def test_a_spoken_phone_number_too_short_is_asked_again(app, phone):
     phone.say("five five five")
     assert "Sorry, I didn't understand that." in phone.said_last()
     assert "say your phone number" in phone.said_last()
+
+
+def test_a_caller_from_a_sip_trunk_books_with_the_number_they_give(app, phone):
+    make_client(app)
+    phone.caller = "sip:+14155551234@ringly-trunk.pstn.us1.twilio.com"  # 49 characters
+    phone.dial_in()
+    phone.press("1")
+    phone.press("1")
+    phone.say("Maria Lopez")
+    assert "press 1" not in phone.said_last()  # no phone number to offer back
+    phone.press("3125550188")
+    phone.say("tomorrow at 10 am")
+    phone.press("1")
+    assert "You're booked for" in phone.said_last()
+    [appointment] = _appointments(app)
+    assert appointment.customer_phone == "+13125550188"
+    with app.app_context():
+        call = db.session.scalar(sa.select(Call))
+        assert call.from_number == phone.caller
+        db.session.remove()
