@@ -42,6 +42,14 @@ class RowIdConverter(IntegerConverter):
         super().__init__(url_map, fixed_digits, min, max, signed)
 
 
+def newest_first(query: sa.Select, id_column: sa.ColumnElement, limit: int,
+                 before_id: int | None) -> sa.Select:
+    """`query` keyset-paged by id, newest first: `limit` rows older than `before_id`."""
+    if before_id is not None:
+        query = query.where(id_column < before_id)
+    return query.order_by(id_column.desc()).limit(limit)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

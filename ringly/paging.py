@@ -47,6 +47,11 @@ def row_id(value: Any) -> int:
     return value
 
 
+def id_cursor(args: dict[str, Any]) -> int | None:
+    """The row id in the `cursor` of a list paged by id, None on the first page."""
+    return decode_cursor(args["cursor"], row_id)[0] if args.get("cursor") else None
+
+
 def decode_cursor(token: str, *types: Callable[[Any], Any]) -> tuple[Any, ...]:
     """The sort key in a cursor, each part passed through its type; a 422 problem otherwise."""
     try:

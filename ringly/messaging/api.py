@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from ringly.messaging import services
 from ringly.messaging.schemas import MessageSchema
-from ringly.paging import LINK_HEADERS, PageArgsSchema, decode_cursor, page, row_id
+from ringly.paging import LINK_HEADERS, PageArgsSchema, id_cursor, page
 from ringly.voice.records import require_client
 
 blp = Blueprint("messages", __name__, url_prefix="/api/clients",
@@ -20,6 +20,5 @@ class ClientMessages(MethodView):
     def get(self, args, client_id: int):
         """Texts and voicemails, newest first, `limit` per page (next page: the `Link` header)."""
         require_client(client_id)
-        before = decode_cursor(args["cursor"], row_id)[0] if args.get("cursor") else None
-        rows = services.list_messages(client_id, args["limit"] + 1, before)
+        rows = services.list_messages(client_id, args["limit"] + 1, id_cursor(args))
         return page(rows, args["limit"], lambda message: (message.id,))

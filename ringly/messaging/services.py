@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from ringly.booking import services as booking
 from ringly.booking.slots import to_local
 from ringly.clients.models import Client
-from ringly.db import db
+from ringly.db import db, newest_first
 from ringly.messaging.models import Message
 from ringly.text import address, plain_text, whole_number
 from ringly.voice.conversation import normalise
@@ -123,6 +123,4 @@ def answer_sms(form: Mapping[str, str]) -> str:
 def list_messages(client_id: int, limit: int, before_id: int | None = None) -> list[Message]:
     """Newest first: up to `limit` messages older than `before_id` (the previous page's last)."""
     query = sa.select(Message).where(Message.client_id == client_id)
-    if before_id is not None:
-        query = query.where(Message.id < before_id)
-    return list(db.session.scalars(query.order_by(Message.id.desc()).limit(limit)))
+    return list(db.session.scalars(newest_first(query, Message.id, limit, before_id)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ringly.paging import LINK_HEADERS, PageArgsSchema, decode_cursor, page, row_id
+from ringly.paging import LINK_HEADERS, PageArgsSchema, id_cursor, page
 from ringly.voice import records
 from ringly.voice.schemas import CallSchema, UsageSchema
 
@@ -19,8 +19,7 @@ class ClientCalls(MethodView):
     def get(self, args, client_id: int):
         """The client's calls, newest first, `limit` per page (next page: the `Link` header)."""
         records.require_client(client_id)
-        before = decode_cursor(args["cursor"], row_id)[0] if args.get("cursor") else None
-        rows = records.list_calls(client_id, args["limit"] + 1, before)
+        rows = records.list_calls(client_id, args["limit"] + 1, id_cursor(args))
         return page(rows, args["limit"], lambda call: (call.id,))
 
 

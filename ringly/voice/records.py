@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from ringly.booking.slots import client_zone
 from ringly.clients.models import Client
-from ringly.db import db, utcnow
+from ringly.db import db, newest_first, utcnow
 from ringly.errors import NotFound
 from ringly.messaging.models import Message
 from ringly.provisioning.models import PhoneNumber
@@ -27,9 +27,7 @@ def require_client(client_id: int) -> Client:
 def list_calls(client_id: int, limit: int, before_id: int | None = None) -> list[Call]:
     """Newest first: up to `limit` calls older than `before_id` (the previous page's last)."""
     query = sa.select(Call).where(Call.client_id == client_id)
-    if before_id is not None:
-        query = query.where(Call.id < before_id)
-    return list(db.session.scalars(query.order_by(Call.id.desc()).limit(limit)))
+    return list(db.session.scalars(newest_first(query, Call.id, limit, before_id)))
 
 
 def month_start(client: Client, now: datetime) -> datetime:
