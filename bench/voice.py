@@ -38,9 +38,9 @@ from ringly.clients.models import WEEKDAYS, Client  # noqa: E402
 from ringly.db import db, utcnow  # noqa: E402
 from ringly.sandbox.server import SandboxServer  # noqa: E402
 from ringly.telephony.signatures import sign_request  # noqa: E402
-from ringly.voice.prompts import prompt  # noqa: E402
 from ringly.voice.rendering import render_client_prompts  # noqa: E402
 from ringly.voice.tts import audio_library  # noqa: E402
+from ringly.wording import prompt  # noqa: E402
 from tests.support.databases import fresh_postgres_database  # noqa: E402
 from tests.support.worker import WorkerProcess  # noqa: E402
 from tests.support.wsgi_server import free_port  # noqa: E402

@@ -3,6 +3,7 @@ TwiML document that is not XML is refused by Twilio) and no NUL (PostgreSQL refu
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from flask import Flask, request
@@ -21,6 +22,13 @@ def plain_text(value: str | None, limit: int) -> str:
     if not value:
         return ""
     return _NOT_XML.sub(" ", value[: limit * 2])[:limit].strip()
+
+
+def normalise(text: str) -> str:
+    """Lower case, accents stripped, punctuation to spaces: "¡Sí!" -> "si"."""
+    folded = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^a-z0-9: ]", " ", plain).split())
 
 
 def address(value: str | None) -> str | None:

@@ -6,8 +6,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from ringly.messaging import services
 from ringly.messaging.outbound import record_delivery_status
-from ringly.voice.security import twilio_webhook
-from ringly.voice.twiml import twiml
+from ringly.telephony.twiml import twiml
+from ringly.telephony.webhooks import twilio_webhook
 
 bp = Blueprint("messaging", __name__)
 

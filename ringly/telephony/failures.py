@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import requests
@@ -35,8 +35,6 @@ def retry_after_seconds(response: Response | None) -> float | None:
     except ValueError:
         pass
     try:
-        from datetime import datetime
-
         when = parsedate_to_datetime(raw)
         return max(0.0, (when - datetime.now(UTC)).total_seconds())
     except (TypeError, ValueError):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,9 +13,11 @@ from twilio.twiml.voice_response import VoiceResponse
 from ringly.booking import services as booking
 from ringly.booking.slots import to_local
 from ringly.clients.models import Client
+from ringly.messaging import outbound
+from ringly.text import normalise
 from ringly.voice import flow
 from ringly.voice.flow import Line, Scene
-from ringly.voice.prompts import (
+from ringly.wording import (
     CHOICES,
     HINTS,
     WORDS,
@@ -67,13 +68,6 @@ class Reply:
     step: str | None  # None: the call ends with this document
     response: VoiceResponse
     language: str | None = None  # set when the caller picked a language this turn
-
-
-def normalise(text: str) -> str:
-    """Lower case, accents stripped, punctuation to spaces: "¡Sí!" -> "si"."""
-    folded = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return " ".join(re.sub(r"[^a-z0-9: ]", " ", plain).split())
 
 
 def said(turn: Turn, meaning: str, locale: str) -> bool:
@@ -302,6 +296,7 @@ def on_book_confirm(ctx: Ctx, turn: Turn) -> Reply:
     except booking.SlotTaken:
         alternatives = booking.alternatives(ctx.client, start, ctx.now)
         return offer(ctx, [ctx.scene.line("slot_just_taken")], alternatives)
+    outbound.queue_confirmation(appointment, ctx.client)
     ctx.state["appointment_id"] = appointment.id
     when = spoken_when(to_local(ctx.client, appointment.starts_at), ctx.locale)
     return Reply(None, flow.finish(ctx.scene, [ctx.scene.line(

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from ringly.voice.prompts import prompt
 from ringly.voice.tts import POLLY
+from ringly.wording import prompt
 
 # (text, locale): a line and the language (so the voice) it is spoken in.
 Line = tuple[str, str]

@@ -5,8 +5,8 @@ import logging
 
 from ringly.clients.models import Client
 from ringly.db import db
-from ringly.voice.prompts import LOCALES, hours_summary, prompt
 from ringly.voice.tts import RenderFailed, audio_library
+from ringly.wording import LOCALES, hours_summary, prompt
 
 log = logging.getLogger(__name__)
 
