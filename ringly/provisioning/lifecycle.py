@@ -22,10 +22,17 @@ from ringly.telephony import (
 log = logging.getLogger(__name__)
 
 
+def number_by_sid(sid: str | None) -> PhoneNumber | None:
+    """The recorded number with this Twilio sid, if Ringly recorded it."""
+    if not sid:
+        return None
+    return db.session.scalar(sa.select(PhoneNumber).where(PhoneNumber.sid == sid))
+
+
 def phone_number_row(incoming: IncomingNumber, *, job_id: str | None,
                      client_id: int | None, details: dict | None = None) -> PhoneNumber:
     """The PhoneNumber row for a number Twilio says we own (added, not committed)."""
-    number = db.session.scalar(sa.select(PhoneNumber).where(PhoneNumber.sid == incoming.sid))
+    number = number_by_sid(incoming.sid)
     if number is None:
         number = PhoneNumber(sid=incoming.sid, purchased_at=utcnow(), status="purchased")
         db.session.add(number)

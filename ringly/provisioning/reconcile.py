@@ -8,7 +8,12 @@ import sqlalchemy as sa
 
 from ringly.admin.services import record_event
 from ringly.db import db, utcnow
-from ringly.provisioning.lifecycle import phone_number_row, record_configuration, release_now
+from ringly.provisioning.lifecycle import (
+    number_by_sid,
+    phone_number_row,
+    record_configuration,
+    release_now,
+)
 from ringly.provisioning.models import PhoneNumber, ProvisioningJob
 from ringly.provisioning.numbers import desired_webhooks, tag_from_friendly_name
 from ringly.provisioning.saga import job_lock
@@ -37,7 +42,7 @@ def reconcile_numbers() -> dict[str, int]:
             findings[_check_number(incoming, desired)] += 1
             db.session.commit()
         for sid in expected - seen:
-            number = db.session.scalar(sa.select(PhoneNumber).where(PhoneNumber.sid == sid))
+            number = number_by_sid(sid)
             if number is None or number.status == "released":
                 continue
             findings["missing_at_twilio"] += 1
@@ -52,7 +57,7 @@ def reconcile_numbers() -> dict[str, int]:
 
 
 def _check_number(incoming: IncomingNumber, desired) -> str:
-    number = db.session.scalar(sa.select(PhoneNumber).where(PhoneNumber.sid == incoming.sid))
+    number = number_by_sid(incoming.sid)
     if number is None or number.status == "released":
         return _orphan(incoming, number)
     if number.missing_at_twilio_since is not None:

@@ -16,17 +16,22 @@ from ringly.admin.services import record_event
 from ringly.db import db, utcnow
 from ringly.provisioning import guard, selection
 from ringly.provisioning.exceptions import JobFailed, RetryLater
-from ringly.provisioning.lifecycle import phone_number_row, record_configuration, release_now
-from ringly.provisioning.models import PhoneNumber, ProvisioningJob
+from ringly.provisioning.lifecycle import (
+    number_by_sid,
+    phone_number_row,
+    record_configuration,
+    release_now,
+)
+from ringly.provisioning.models import ProvisioningJob
 from ringly.provisioning.numbers import desired_webhooks, friendly_name
 from ringly.provisioning.verification import VerificationFailed, verify_voice_entry
+from ringly.signals import client_wording_changed
 from ringly.telephony import (
     IncomingNumber,
     PermanentTelephonyError,
     TransientTelephonyError,
     get_gateway,
 )
-from ringly.voice.tts import queue_client_prompts
 
 log = logging.getLogger(__name__)
 
@@ -133,9 +138,7 @@ def _human_twilio_message(job: ProvisioningJob, error: PermanentTelephonyError) 
 def fail_job(job: ProvisioningJob, code: str, message: str,
              twilio_code: int | None = None) -> None:
     """End the job `failed`; a number it already recorded is released (or quarantined)."""
-    number = None
-    if job.twilio_sid:
-        number = db.session.scalar(sa.select(PhoneNumber).where(PhoneNumber.sid == job.twilio_sid))
+    number = number_by_sid(job.twilio_sid)
     if number is not None and number.status in ("purchased", "active"):
         outcome = release_now(number, f"job {job.id} failed: {code}")
         message += (f"; the number {number.phone_number} was released at Twilio"
@@ -271,7 +274,7 @@ def _configure(job: ProvisioningJob, incoming: IncomingNumber | None) -> Incomin
         if not incoming.matches(desired):
             raise JobFailed("configuration_mismatch",
                             "Twilio did not keep the webhook configuration Ringly set")
-    number = db.session.scalar(sa.select(PhoneNumber).where(PhoneNumber.sid == job.twilio_sid))
+    number = number_by_sid(job.twilio_sid)
     record_configuration(number, incoming)
     job.state, job.step = "verifying", "verify_voice_url"
     db.session.commit()
@@ -280,7 +283,7 @@ def _configure(job: ProvisioningJob, incoming: IncomingNumber | None) -> Incomin
 
 def _verify(job: ProvisioningJob, verifier: Verifier) -> None:
     verifier(desired_webhooks().voice_url, job.chosen_number)
-    number = db.session.scalar(sa.select(PhoneNumber).where(PhoneNumber.sid == job.twilio_sid))
+    number = number_by_sid(job.twilio_sid)
     number.status = "active"
     job.state, job.step = "completed", None
     job.finished_at = utcnow()
@@ -288,5 +291,5 @@ def _verify(job: ProvisioningJob, verifier: Verifier) -> None:
     record_event("provisioning.completed", f"{job.chosen_number} ready for client "
                  f"{job.client_id}", subject=job, data={"sid": job.twilio_sid})
     if job.client_id is not None:
-        queue_client_prompts(job.client_id)
+        client_wording_changed.send(job.client_id)
     db.session.commit()

@@ -1,11 +1,11 @@
-"""Marshmallow schemas of the provisioning API (request body, job resource, answers)."""
+"""Marshmallow schemas of the provisioning API (request body, job, a client's number)."""
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-E164 = r"^\+[1-9]\d{6,14}$"
+from ringly.clients.schemas import E164
 
 
 class ProvisionRequestSchema(Schema):
@@ -106,3 +106,93 @@ class ProvisionAcceptedSchema(Schema):
 class ProvisionFinishedSchema(ProvisionResultSchema):
     job_id = fields.String()
     error = fields.Nested(JobErrorSchema)
+
+
+class SearchNumbersSchema(Schema):
+    areaCode = fields.String(validate=validate.Regexp(r"^\d{3}$", error="must be 3 digits"))
+    country = fields.String(load_default="US", validate=validate.Regexp(r"^[A-Z]{2}$"))
+    tollFree = fields.Boolean(load_default=False)
+    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=30))
+    contains = fields.String(validate=validate.Regexp(r"^[0-9A-Za-z*+]{1,16}$"))
+    region = fields.String(validate=validate.Regexp(r"^[A-Z]{2}$"))
+    voiceEnabled = fields.Boolean()
+    smsEnabled = fields.Boolean()
+    mmsEnabled = fields.Boolean()
+
+
+class AvailableNumberSchema(NumberDetailsSchema):
+    postalCode = fields.String(allow_none=True)
+
+
+class SearchNumbersResultSchema(Schema):
+    success = fields.Boolean()
+    count = fields.Integer()
+    numbers = fields.List(fields.Nested(AvailableNumberSchema))
+
+
+class LiveNumberSchema(Schema):
+    sid = fields.String()
+    phoneNumber = fields.String()
+    friendlyName = fields.String(allow_none=True)
+    voiceUrl = fields.String(allow_none=True)
+    voiceFallbackUrl = fields.String(allow_none=True)
+    smsUrl = fields.String(allow_none=True)
+    statusCallback = fields.String(allow_none=True)
+    capabilities = fields.Nested(CapabilitiesSchema)
+    status = fields.String(allow_none=True)
+
+
+class ClientNumberSchema(Schema):
+    success = fields.Boolean()
+    client = fields.Nested(OriginalClientSchema)
+    number = fields.Nested(LiveNumberSchema)
+
+
+class WebhooksSchema(Schema):
+    voiceUrl = fields.String()
+    voiceFallbackUrl = fields.String()
+    smsUrl = fields.String()
+    statusCallback = fields.String()
+    method = fields.String()
+
+
+class WebhooksResultSchema(Schema):
+    success = fields.Boolean()
+    message = fields.String()
+    webhooks = fields.Nested(WebhooksSchema)
+
+
+class AccountNumbersArgsSchema(Schema):
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+    page_token = fields.String(metadata={"description": "next_page_token of the previous page"})
+
+
+class AccountNumberSchema(Schema):
+    sid = fields.String()
+    phoneNumber = fields.String()
+    friendlyName = fields.String(allow_none=True)
+    voiceUrl = fields.String(allow_none=True)
+    smsUrl = fields.String(allow_none=True)
+    client_id = fields.Integer(allow_none=True)
+    assigned = fields.Boolean()
+
+
+class AccountNumbersSchema(Schema):
+    success = fields.Boolean()
+    count = fields.Integer()
+    numbers = fields.List(fields.Nested(AccountNumberSchema))
+    next_page_token = fields.String(allow_none=True)
+
+
+class ReleaseArgsSchema(Schema):
+    quarantine_days = fields.Integer(validate=validate.Range(min=1, max=90), metadata={
+        "description": "keep the number this many days, then a task releases it"})
+
+
+class ReleaseResultSchema(Schema):
+    success = fields.Boolean()
+    message = fields.String()
+    phoneNumber = fields.String()
+    status = fields.String()
+    quarantined_until = fields.DateTime(allow_none=True)
+    client = fields.Nested(OriginalClientSchema)

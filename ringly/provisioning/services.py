@@ -17,6 +17,7 @@ from ringly.admin.services import record_event
 from ringly.clients.models import Client
 from ringly.db import db, utcnow
 from ringly.errors import Conflict, NotFound
+from ringly.provisioning.lifecycle import number_by_sid
 from ringly.provisioning.models import TERMINAL_JOB_STATES, PhoneNumber, ProvisioningJob
 from ringly.provisioning.saga import fail_job, job_lock
 from ringly.queue import enqueue_after_commit, send_now
@@ -101,9 +102,7 @@ def wait_for_job(job: ProvisioningJob, seconds: float) -> ProvisioningJob:
 
 
 def job_number(job: ProvisioningJob) -> PhoneNumber | None:
-    if not job.twilio_sid:
-        return None
-    return db.session.scalar(sa.select(PhoneNumber).where(PhoneNumber.sid == job.twilio_sid))
+    return number_by_sid(job.twilio_sid)
 
 
 def sweep_stale_jobs() -> dict[str, int]:

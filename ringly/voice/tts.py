@@ -23,6 +23,7 @@ import requests
 from flask import Flask, current_app
 
 from ringly.queue import enqueue_after_commit
+from ringly.signals import client_wording_changed
 
 log = logging.getLogger(__name__)
 
@@ -212,13 +213,14 @@ class AudioLibrary:
 
 def init_app(app: Flask) -> None:
     app.extensions["voice_audio"] = AudioLibrary(app)
+    client_wording_changed.connect(queue_client_prompts)
 
 
 def audio_library() -> AudioLibrary:
     return current_app.extensions["voice_audio"]
 
 
-def queue_client_prompts(client_id: int) -> None:
+def queue_client_prompts(client_id: int, **_signal: object) -> None:
     """Render a client's static lines after the current commit (provisioned, new greeting).
 
     Without ElevenLabs every line is spoken by Polly, so there is nothing to render."""
