@@ -14,7 +14,6 @@ from ringly.booking.understanding import resolve, understand
 from ringly.clients.models import Client
 from ringly.db import db, utcnow
 from ringly.errors import Conflict
-from ringly.messaging.outbound import queue_confirmation
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # nothing a caller could misread (0/O, 1/I)
 
@@ -66,7 +65,7 @@ def alternatives(client: Client, around: datetime, now: datetime, count: int = 3
 
 def book_slot(client: Client, *, call_sid: str | None, name: str, phone: str,
               starts_at: datetime, language: str, now: datetime) -> Appointment:
-    """Book the slot in the caller's transaction (the caller commits) and queue the text.
+    """Book the slot in the caller's transaction (the caller commits; it also texts the caller).
 
     The partial unique index decides between two callers confirming at once; the loser gets
     SlotTaken. A replayed confirmation on the same call returns the first booking.
@@ -91,7 +90,6 @@ def book_slot(client: Client, *, call_sid: str | None, name: str, phone: str,
             if "confirmation_code" in str(exc.orig):
                 continue  # a code collision: draw another
             raise SlotTaken("that slot was just booked") from exc
-        queue_confirmation(appointment, client)
         return appointment
     raise SlotTaken("could not draw a unique confirmation code")
 

@@ -8,8 +8,8 @@ from flask_smorest import Blueprint
 
 from ringly.booking import services
 from ringly.booking.schemas import AppointmentListArgsSchema, AppointmentSchema
+from ringly.clients.services import get_client
 from ringly.paging import LINK_HEADERS, decode_cursor, page, row_id
-from ringly.voice.records import require_client
 
 blp = Blueprint("appointments", __name__, url_prefix="/api/clients",
                 description="Appointments booked by callers")
@@ -22,7 +22,7 @@ class ClientAppointments(MethodView):
     def get(self, args, client_id: int):
         """Appointments soonest first (cancelled ones included), `limit` per page (next page:
         the `Link` header); `from` and `to` keep those starting in [from, to)."""
-        require_client(client_id)
+        get_client(client_id)
         after = decode_cursor(args["cursor"], _aware, row_id) if args.get("cursor") else None
         rows = services.list_appointments(client_id, args["limit"] + 1, after,
                                           args.get("starts_from"), args.get("starts_before"))

@@ -7,6 +7,9 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from flask import current_app
 
+from ringly.booking.models import Appointment
+from ringly.booking.slots import to_local
+from ringly.clients.models import Client
 from ringly.db import db, utcnow
 from ringly.messaging.models import Message
 from ringly.queue import enqueue_after_commit
@@ -17,7 +20,7 @@ from ringly.telephony import (
     get_gateway,
 )
 from ringly.text import whole_number
-from ringly.voice.prompts import prompt, short_when
+from ringly.wording import prompt, short_when
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +42,12 @@ class SendLater(Exception):
         self.delay = delay
 
 
-def queue_confirmation(appointment, client) -> Message:  # noqa: ANN001 (models import cycle)
+def queue_confirmation(appointment: Appointment, client: Client) -> Message:
     """Record the booking's confirmation text in this transaction; it is sent after commit."""
     key = f"confirmation:{appointment.id}"
     existing = db.session.scalar(sa.select(Message).where(Message.dedupe_key == key))
     if existing is not None:
         return existing
-    from ringly.booking.slots import to_local
-
     body = prompt("sms_confirmation", appointment.language,
                   business=client.business_name,
                   when=short_when(to_local(client, appointment.starts_at), appointment.language),

@@ -9,12 +9,11 @@ from sqlalchemy.exc import IntegrityError
 
 from ringly.booking import services as booking
 from ringly.booking.slots import to_local
-from ringly.clients.models import Client
+from ringly.clients.services import client_by_number
 from ringly.db import db, newest_first
 from ringly.messaging.models import Message
-from ringly.text import address, plain_text, whole_number
-from ringly.voice.conversation import normalise
-from ringly.voice.prompts import prompt, short_when
+from ringly.text import address, normalise, plain_text, whole_number
+from ringly.wording import prompt, short_when
 
 # Twilio joins a long text into one Body of at most 1600 characters; transcriptions are of
 # recordings of at most 120 s.
@@ -49,20 +48,8 @@ def store_voicemail(client_id: int | None, call_sid: str, form: Mapping[str, str
     return message
 
 
-def store_transcription(form: Mapping[str, str]) -> None:
-    from ringly.voice.models import Call
-
-    call_sid = form.get("CallSid", "")
-    if not form.get("TranscriptionText") or not call_sid:
-        return
-    call = db.session.scalar(sa.select(Call).where(Call.call_sid == call_sid))
-    store_voicemail(call.client_id if call else None, call_sid, form,
-                    call.language if call else None)
-    db.session.commit()
-
-
 def store_fallback_voicemail(form: Mapping[str, str]) -> None:
-    client = db.session.scalar(sa.select(Client).where(Client.ringlypro_number == form.get("To")))
+    client = client_by_number(form.get("To"))
     store_voicemail(client.id if client else None, form.get("CallSid", ""), form, "en")
     db.session.commit()
 
@@ -84,7 +71,7 @@ def answer_sms(form: Mapping[str, str]) -> str:
         if earlier is not None:
             return earlier.body or ""
     language = "es" if is_spanish(body) else "en"
-    client = db.session.scalar(sa.select(Client).where(Client.ringlypro_number == form.get("To")))
+    client = client_by_number(form.get("To"))
     client_id = client.id if client else None
     inbound = Message(sid=sid, client_id=client_id, channel="sms", direction="inbound",
                       from_number=address(form.get("From")), to_number=address(form.get("To")),

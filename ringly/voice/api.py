@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ringly.clients.services import get_client
 from ringly.paging import LINK_HEADERS, PageArgsSchema, id_cursor, page
 from ringly.voice import records
 from ringly.voice.schemas import CallSchema, UsageSchema
@@ -18,7 +19,7 @@ class ClientCalls(MethodView):
     @blp.response(200, CallSchema(many=True), headers=LINK_HEADERS)
     def get(self, args, client_id: int):
         """The client's calls, newest first, `limit` per page (next page: the `Link` header)."""
-        records.require_client(client_id)
+        get_client(client_id)
         rows = records.list_calls(client_id, args["limit"] + 1, id_cursor(args))
         return page(rows, args["limit"], lambda call: (call.id,))
 

@@ -10,18 +10,11 @@ import sqlalchemy as sa
 
 from ringly.booking.slots import client_zone
 from ringly.clients.models import Client
+from ringly.clients.services import get_client
 from ringly.db import db, newest_first, utcnow
-from ringly.errors import NotFound
 from ringly.messaging.models import Message
 from ringly.provisioning.models import PhoneNumber
 from ringly.voice.models import FINAL_STATUSES, Call
-
-
-def require_client(client_id: int) -> Client:
-    client = db.session.get(Client, client_id)
-    if client is None:
-        raise NotFound(f"client {client_id} does not exist")
-    return client
 
 
 def list_calls(client_id: int, limit: int, before_id: int | None = None) -> list[Call]:
@@ -40,7 +33,7 @@ def usage(client_id: int, now: datetime | None = None) -> dict[str, Any]:
     """This month's finished calls and their minutes (each rounded up, as Twilio bills), texts
     and number cost. Calls still in progress (or never connected, like provisioning's
     verification request) count once Twilio reports a final status."""
-    client = require_client(client_id)
+    client = get_client(client_id)
     since = month_start(client, now or utcnow())
     calls = db.session.execute(
         sa.select(Call.duration_seconds, Call.price)

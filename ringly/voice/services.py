@@ -5,6 +5,7 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +14,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ringly.booking.understanding import warm_up_in_background
 from ringly.clients.models import Client
+from ringly.clients.services import client_by_number
 from ringly.db import db, utcnow
+from ringly.messaging.services import store_voicemail
 from ringly.text import address, plain_text, whole_number
 from ringly.voice import conversation, flow
 from ringly.voice.conversation import Ctx, Reply, Turn
@@ -146,12 +149,21 @@ def _stored(ctx: Ctx, reply: Reply, turn: int) -> dict[str, Any]:
 
 
 def _voicemail(ctx: Ctx, client_id: int, form: Mapping[str, str]) -> Reply:
-    from ringly.messaging.services import store_voicemail
-
     if not form.get("RecordingUrl"):
         return Reply(None, flow.finish(ctx.scene, [ctx.scene.line("voicemail_empty")]))
     store_voicemail(client_id, ctx.call_sid, form, ctx.locale)
     return Reply(None, flow.finish(ctx.scene, [ctx.scene.line("voicemail_thanks")]))
+
+
+def store_transcription(form: Mapping[str, str]) -> None:
+    """A voicemail's transcription, kept with the recording of the call it was left on."""
+    call_sid = form.get("CallSid", "")
+    if not form.get("TranscriptionText") or not call_sid:
+        return
+    call = db.session.scalar(sa.select(Call).where(Call.call_sid == call_sid))
+    store_voicemail(call.client_id if call else None, call_sid, form,
+                    call.language if call else None)
+    db.session.commit()
 
 
 def apply_status(form: Mapping[str, str]) -> None:
@@ -161,8 +173,7 @@ def apply_status(form: Mapping[str, str]) -> None:
         return
     call = db.session.scalar(sa.select(Call).where(Call.call_sid == call_sid).with_for_update())
     if call is None:
-        client = db.session.scalar(
-            sa.select(Client).where(Client.ringlypro_number == form.get("To")))
+        client = client_by_number(form.get("To"))
         call = Call(call_sid=call_sid, client_id=client.id if client else None,
                     from_number=address(form.get("From")), to_number=address(form.get("To")),
                     direction=plain_text(form.get("Direction"), 16) or None, state={})
@@ -203,8 +214,6 @@ def _decimal(raw: Any) -> Decimal | None:
 
 
 def _timestamp(raw: str | None) -> datetime | None:
-    from email.utils import parsedate_to_datetime
-
     try:
         return parsedate_to_datetime(raw) if raw else None
     except (TypeError, ValueError):

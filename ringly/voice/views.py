@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, Flask, abort, current_app, request, send_file
 from twilio.twiml.voice_response import VoiceResponse
 
-from ringly.voice import flow, services
-from ringly.voice.security import twilio_webhook
+from ringly.messaging.services import store_fallback_voicemail
+from ringly.telephony.twiml import twiml
+from ringly.telephony.webhooks import twilio_webhook
+from ringly.voice import flow, services, tts
 from ringly.voice.tts import HASH_RE, audio_library
-from ringly.voice.twiml import twiml
 
 bp = Blueprint("voice", __name__)
 PERSONAS = ("rachel", "lina")
@@ -30,9 +31,7 @@ def step(persona: str, step: str, turn: int):
 @bp.post("/voice/<persona>/transcription")
 @twilio_webhook
 def transcription(persona: str):
-    from ringly.messaging.services import store_transcription
-
-    store_transcription(request.form)
+    services.store_transcription(request.form)
     return twiml(VoiceResponse())
 
 
@@ -46,8 +45,6 @@ def fallback():
 @bp.post("/voice/fallback/recorded")
 @twilio_webhook
 def fallback_recorded():
-    from ringly.messaging.services import store_fallback_voicemail
-
     if request.form.get("RecordingUrl"):
         try:
             store_fallback_voicemail(request.form)
@@ -80,7 +77,5 @@ def audio(name: str):
 
 
 def init_app(app: Flask) -> None:
-    from ringly.voice import tts
-
     tts.init_app(app)
     app.register_blueprint(bp)

@@ -13,6 +13,7 @@ from ringly.booking.models import Appointment
 from ringly.booking.slots import nearest_free, zone
 from ringly.clients.models import Client
 from ringly.db import db, utcnow
+from ringly.messaging import outbound
 from ringly.messaging.models import Message
 from tests.voice.conftest import Phone, make_client, spoken
 
@@ -52,8 +53,10 @@ def test_two_callers_confirming_the_same_slot_at_once_get_one_booking(app):
             client = db.session.scalar(sa.select(Client))
             barrier.wait()
             try:
-                booking.book_slot(client, call_sid=call_sid, name=call_sid, phone="+13125550101",
-                                  starts_at=start, language="en", now=utcnow())
+                appointment = booking.book_slot(
+                    client, call_sid=call_sid, name=call_sid, phone="+13125550101",
+                    starts_at=start, language="en", now=utcnow())
+                outbound.queue_confirmation(appointment, client)
                 db.session.commit()
                 outcomes.append("booked")
             except booking.SlotTaken:

@@ -25,6 +25,7 @@ def _queue_confirmation(app, phone="+13125550142", language="en") -> int:
         appointment = booking.book_slot(client, call_sid="CA" + "f" * 32, name="Ann Lee",
                                         phone=phone, starts_at=_tomorrow_at(10),
                                         language=language, now=utcnow())
+        outbound.queue_confirmation(appointment, client)
         db.session.commit()
         message_id = db.session.scalar(sa.select(Message.id).where(
             Message.appointment_id == appointment.id))
