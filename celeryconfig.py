@@ -1,6 +1,8 @@
 """Celery settings in Celery's own names; the broker URL comes from the app's configuration."""
 from datetime import timedelta
 
+from ringly import tasks
+
 # A task is acknowledged only after it ran, and re-queued if its worker dies mid-way,
 # so every task must be idempotent (they are: each one re-reads its job's recovery point).
 task_acks_late = True
@@ -20,19 +22,19 @@ task_soft_time_limit = 240
 
 beat_schedule = {
     "reconcile-numbers": {
-        "task": "ringly.provisioning.reconcile_numbers",
+        "task": tasks.RECONCILE_NUMBERS,
         "schedule": timedelta(minutes=5),
     },
     "release-quarantined-numbers": {
-        "task": "ringly.provisioning.release_quarantined",
+        "task": tasks.RELEASE_QUARANTINED,
         "schedule": timedelta(hours=1),
     },
     "expire-idempotency-keys": {
-        "task": "ringly.provisioning.expire_idempotency_keys",
+        "task": tasks.EXPIRE_IDEMPOTENCY_KEYS,
         "schedule": timedelta(hours=1),
     },
     "sweep-stale-jobs": {
-        "task": "ringly.provisioning.sweep_stale_jobs",
+        "task": tasks.SWEEP_STALE_JOBS,
         "schedule": timedelta(minutes=1),
     },
 }

@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from ringly import tasks
 from ringly.db import db
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,16 @@ def get_celery() -> Celery:
     return current_app.extensions["celery"]
 
 
+def _known(task_name: str) -> str:
+    # A misspelt name would sit in the broker forever with no worker to take it.
+    if task_name not in tasks.ALL:
+        raise ValueError(f"{task_name!r} is not a task name listed in ringly.tasks")
+    return task_name
+
+
 def enqueue_after_commit(task_name: str, *args: Any, **options: Any) -> None:
     """Send a task by its stable name once the current transaction commits, never before."""
+    _known(task_name)
     session = db.session()
     session.info.setdefault(_PENDING, []).append(
         (current_app.extensions["celery"], task_name, args, options)
@@ -52,7 +61,7 @@ def enqueue_after_commit(task_name: str, *args: Any, **options: Any) -> None:
 
 def send_now(task_name: str, *args: Any, **options: Any) -> None:
     """Send a task at once (for callers outside any transaction, such as beat sweeps)."""
-    current_app.extensions["celery"].send_task(task_name, args=args, **options)
+    current_app.extensions["celery"].send_task(_known(task_name), args=args, **options)
 
 
 @event.listens_for(Session, "after_commit")

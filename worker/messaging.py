@@ -3,10 +3,11 @@ import random
 
 from celery import shared_task
 
+from ringly import tasks
 from ringly.messaging import outbound
 
 
-@shared_task(name="ringly.messaging.send_message", bind=True, acks_late=True, max_retries=8)
+@shared_task(name=tasks.SEND_MESSAGE, bind=True, acks_late=True, max_retries=8)
 def send_message(self, message_id: int) -> None:
     try:
         outbound.send_message(message_id)

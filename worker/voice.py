@@ -1,11 +1,12 @@
 """Voice tasks: rendering lines with ElevenLabs into the shared audio cache."""
 from celery import shared_task
 
+from ringly import tasks
 from ringly.voice import rendering
 from ringly.voice.tts import RenderFailed, audio_library
 
 
-@shared_task(name="ringly.voice.render_line", bind=True, acks_late=True, max_retries=3)
+@shared_task(name=tasks.RENDER_LINE, bind=True, acks_late=True, max_retries=3)
 def render_line(self, text: str, locale: str) -> None:
     library = audio_library()
     try:
@@ -16,7 +17,7 @@ def render_line(self, text: str, locale: str) -> None:
         raise self.retry(exc=exc, countdown=min(300, 10 * 2 ** self.request.retries)) from exc
 
 
-@shared_task(name="ringly.voice.render_client_prompts", bind=True, acks_late=True,
+@shared_task(name=tasks.RENDER_CLIENT_PROMPTS, bind=True, acks_late=True,
              max_retries=5)
 def render_client_prompts(self, client_id: int) -> int:
     try:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from flask import current_app
 
+from ringly import tasks
 from ringly.booking.models import Appointment
 from ringly.booking.slots import to_local
 from ringly.clients.models import Client
@@ -24,7 +25,6 @@ from ringly.wording import prompt, short_when
 
 log = logging.getLogger(__name__)
 
-SEND_MESSAGE_TASK = "ringly.messaging.send_message"
 STATUS_CALLBACK_PATH = "/webhook/twilio/sms-status"
 # Twilio's message statuses in the order they happen; a late or replayed callback never
 # moves a message backwards.
@@ -60,7 +60,7 @@ def queue_confirmation(appointment: Appointment, client: Client) -> Message:
     )
     db.session.add(message)
     db.session.flush()
-    enqueue_after_commit(SEND_MESSAGE_TASK, message.id)
+    enqueue_after_commit(tasks.SEND_MESSAGE, message.id)
     return message
 
 

@@ -6,6 +6,7 @@ from collections import Counter
 
 import sqlalchemy as sa
 
+from ringly import tasks
 from ringly.admin.services import record_event
 from ringly.db import db, utcnow
 from ringly.provisioning.lifecycle import (
@@ -21,7 +22,6 @@ from ringly.queue import send_now
 from ringly.telephony import IncomingNumber, get_gateway
 
 log = logging.getLogger(__name__)
-RUN_JOB_TASK = "ringly.provisioning.run_job"
 
 
 def reconcile_numbers() -> dict[str, int]:
@@ -85,7 +85,7 @@ def _orphan(incoming: IncomingNumber, number: PhoneNumber | None) -> str:
         return "untracked"
     if job is not None and not job.is_terminal:
         # Its job is still running: wake it so it adopts the number by its tag.
-        send_now(RUN_JOB_TASK, job.id)
+        send_now(tasks.RUN_PROVISIONING_JOB, job.id)
         record_event("number.adoption_requested", f"{incoming.phone_number} belongs to job "
                      f"{job.id}, which will adopt it", subject=job)
         return "adopted_by_job"

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from ringly import tasks
 from ringly.admin.services import record_event
 from ringly.clients.models import Client
 from ringly.db import db, utcnow
@@ -22,7 +23,6 @@ from ringly.provisioning.models import TERMINAL_JOB_STATES, PhoneNumber, Provisi
 from ringly.provisioning.saga import fail_job, job_lock
 from ringly.queue import enqueue_after_commit, send_now
 
-RUN_JOB_TASK = "ringly.provisioning.run_job"
 MAX_WAIT_S = 30
 CLIENT_FIELDS = ("business_name", "email", "user_id", "custom_greeting", "country", "timezone")
 
@@ -65,7 +65,7 @@ def submit_provision(body: dict[str, Any], idempotency_key: str | None = None) -
         return Submission(_same_request_or_conflict(existing, digest), created=False)
     record_event("provisioning.requested", f"provisioning for {client.business_name!r}",
                  subject=job, data={"client_id": client.id})
-    enqueue_after_commit(RUN_JOB_TASK, job.id)
+    enqueue_after_commit(tasks.RUN_PROVISIONING_JOB, job.id)
     db.session.commit()
     return Submission(job, created=True)
 
@@ -129,7 +129,7 @@ def sweep_stale_jobs() -> dict[str, int]:
         else:
             job.updated_at = now  # one re-send per deadline, not one per sweep
             db.session.commit()
-            send_now(RUN_JOB_TASK, job.id)
+            send_now(tasks.RUN_PROVISIONING_JOB, job.id)
             requeued += 1
     db.session.commit()
     return {"requeued": requeued, "failed": failed}

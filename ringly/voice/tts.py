@@ -22,6 +22,7 @@ from typing import Any
 import requests
 from flask import Flask, current_app
 
+from ringly import tasks
 from ringly.queue import enqueue_after_commit
 from ringly.signals import client_wording_changed
 
@@ -30,8 +31,6 @@ log = logging.getLogger(__name__)
 POLLY = {"en": ("Polly.Joanna-Neural", "en-US"), "es": ("Polly.Lupe-Neural", "es-US")}
 VOICE_SETTINGS = {"stability": 0.5, "similarity_boost": 0.75}
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
-RENDER_LINE_TASK = "ringly.voice.render_line"
-RENDER_CLIENT_PROMPTS_TASK = "ringly.voice.render_client_prompts"
 BREAKER_FILE = ".elevenlabs-breaker.json"
 
 
@@ -133,7 +132,7 @@ class AudioLibrary:
         while True:
             text, locale = self._outbox.get()
             try:
-                self._celery.send_task(RENDER_LINE_TASK, args=(text, locale))
+                self._celery.send_task(tasks.RENDER_LINE, args=(text, locale))
             except Exception:
                 # The next call needing the line asks again after the dedupe window.
                 log.warning("could not queue the rendering of a line", exc_info=True)
@@ -225,4 +224,4 @@ def queue_client_prompts(client_id: int, **_signal: object) -> None:
 
     Without ElevenLabs every line is spoken by Polly, so there is nothing to render."""
     if audio_library().enabled:
-        enqueue_after_commit(RENDER_CLIENT_PROMPTS_TASK, client_id)
+        enqueue_after_commit(tasks.RENDER_CLIENT_PROMPTS, client_id)
