@@ -1,2 +1,2 @@
 """The provisioning fixtures, shared with the client routes' tests."""
-from tests.provisioning.conftest import prov, voice_entry_available  # noqa: F401
+from tests.provisioning.conftest import prov  # noqa: F401

@@ -69,7 +69,7 @@ def chaos_redis(tmp_path: Path) -> Iterator[ChaosRedis]:
 
 
 def test_provisioning_survives_faults_kills_and_a_redis_restart(
-    app, sandbox, chaos_redis, service_env, tmp_path, voice_entry_available
+    app, sandbox, chaos_redis, service_env, tmp_path
 ):
     env = {**service_env, "CELERY_BROKER_URL": chaos_redis.url,
            "CELERY_QUEUE": f"ringly-chaos-{uuid.uuid4().hex[:6]}",

@@ -14,7 +14,7 @@ def provision(client, headers, body, wait=25):
 
 
 def test_provision_completes_and_answers_the_original_shape(
-    client, api_headers, prov, sandbox, celery_worker, voice_entry_available
+    client, api_headers, prov, sandbox, celery_worker
 ):
     response = provision(client, api_headers, BODY)
     assert response.status_code == 200, response.get_json()
@@ -34,7 +34,7 @@ def test_provision_completes_and_answers_the_original_shape(
 
 
 def test_worker_adopts_a_number_whose_purchase_response_was_lost(
-    client, api_headers, prov, sandbox, celery_worker, voice_entry_available
+    client, api_headers, prov, sandbox, celery_worker
 ):
     sandbox.set_faults(rate_purchase_lost=1.0, only=["purchase"])
     body = provision(client, api_headers, BODY).get_json()
@@ -45,7 +45,7 @@ def test_worker_adopts_a_number_whose_purchase_response_was_lost(
 
 
 def test_worker_retries_twilio_outages_until_the_job_completes(
-    client, api_headers, prov, sandbox, celery_worker, voice_entry_available
+    client, api_headers, prov, sandbox, celery_worker
 ):
     sandbox.set_faults(rate_503=0.3, rate_429=0.2, retry_after_s=0.2, seed=7,
                        only=["search", "purchase"])
@@ -70,7 +70,7 @@ def test_worker_fails_an_empty_area_code_with_twilios_code(
 
 
 def test_replayed_request_returns_the_finished_job_without_a_second_number(
-    client, api_headers, prov, sandbox, celery_worker, voice_entry_available
+    client, api_headers, prov, sandbox, celery_worker
 ):
     headers = {**api_headers, "Idempotency-Key": "signup-e2e-1"}
     first = provision(client, headers, BODY)

@@ -272,7 +272,7 @@ def test_failed_client_write_quarantines_when_release_is_unavailable(prov, sandb
     assert sandbox.owned_numbers() == []
 
 
-def test_completed_job_passes_signed_voice_verification(prov, sandbox, voice_entry_available):
+def test_completed_job_passes_signed_voice_verification(prov, sandbox):
     job_id = make_job({**BODY, "areaCode": "415"}).id
     assert saga.advance(job_id) == "completed"
     db.session.remove()

@@ -6,7 +6,7 @@ import pytest
 from ringly.provisioning.verification import VerificationFailed, verify_voice_entry
 
 
-def test_voice_entry_answers_a_signed_call_with_twiml(prov, live_server, voice_entry_available):
+def test_voice_entry_answers_a_signed_call_with_twiml(prov, live_server):
     verify_voice_entry(f"{live_server.url}/voice/rachel/", "+14155550100")
 
 
