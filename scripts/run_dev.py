@@ -42,6 +42,18 @@ def development_key(env: dict[str, str], instance: Path) -> str:
     return raw_key
 
 
+# The SQLite broker creates its queue row on first use; web and worker doing so at the same
+# moment made one of them fail (UNIQUE constraint on kombu_queue.name) and a job waited for
+# the stale-job sweep. Declaring the queue once, before either starts, removes the race.
+DECLARE_QUEUE = (
+    "import worker\n"
+    "from kombu import Queue\n"
+    "app = worker.celery_app\n"
+    "with app.connection_for_write() as connection:\n"
+    "    Queue(app.conf.task_default_queue).bind(connection.default_channel).declare()\n"
+)
+
+
 def wait_until_ready(url: str, processes: dict[str, subprocess.Popen], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -83,6 +95,7 @@ def main() -> None:
 
     run_once([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], env)
     raw_key = development_key(env, instance)
+    run_once([sys.executable, "-c", DECLARE_QUEUE], env)
 
     commands: dict[str, list[str]] = {}
     if embedded_twilio:
