@@ -6,10 +6,11 @@ WEB_PORT ?= 5000
 
 .PHONY: install run test smoke lint migrate sandbox bench chaos clean
 
-$(VENV)/.installed: requirements.txt
+## Development installs requirements-dev.txt (it includes requirements.txt, which the image uses alone).
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
