@@ -27,8 +27,10 @@ test: install lint
 smoke: install
 	RINGLY_TEST_DB=sqlite $(PY) -m pytest -q -m smoke
 
+## ruff, and the import contracts in pyproject.toml (domain packages depend in one direction).
 lint: install
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 migrate: install
 	$(VENV)/bin/flask --app wsgi db upgrade
