@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import http
 import logging
+import re
 from typing import Any
 
-from flask import Flask, Response, json
+from flask import Flask, Response, abort, json, request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from marshmallow import INCLUDE, Schema, fields
@@ -14,6 +15,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 log = logging.getLogger(__name__)
 
 PROBLEM_MIMETYPE = "application/problem+json"
+# C0 and C1 control characters: no route of Ringly's has one in its path.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 class RinglyError(Exception):
@@ -167,5 +170,14 @@ class RinglyApi(Api):
         return response
 
 
+def refuse_control_characters_in_path() -> None:
+    """A path with a control character (`/api/provisioning-jobs/%00`) names nothing: a 404
+    problem before any other hook, view or the database sees it (a NUL made PostgreSQL fail)."""
+    if _CONTROL_CHARACTERS.search(request.path):
+        abort(404)
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(RinglyError, handle_ringly_error)
+    # First of all before-request hooks, so authentication and rate limits never see it either.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_control_characters_in_path)

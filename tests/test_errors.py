@@ -1,7 +1,12 @@
 """One error format everywhere: application/problem+json."""
 from __future__ import annotations
 
+import re
+
 import pytest
+import sqlalchemy as sa
+
+from ringly.db import db
 
 
 @pytest.mark.smoke
@@ -91,3 +96,55 @@ def test_control_characters_in_api_input_are_a_422_naming_each_place(client, api
     # Line breaks and tabs are ordinary text.
     response = client.get("/api/clients?q=a%09b", headers=api_headers)
     assert response.status_code == 200
+
+
+CONTROL_CHARACTERS = ("%00", "%01", "%09", "%0a", "%1f", "%7f", "%c2%85")
+
+
+def _paths_with_control_characters(app):
+    """Every route of the URL map with a control character in each variable, or appended."""
+    for rule in app.url_map.iter_rules():
+        methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
+        samples = {name: "1" if type(converter).__name__ == "RowIdConverter" else "x"
+                   for name, converter in rule._converters.items()}
+        for char in CONTROL_CHARACTERS:
+            if samples:
+                for name in samples:
+                    values = dict(samples, **{name: samples[name] + char})
+                    path = rule.rule
+                    for variable, value in values.items():
+                        path = re.sub(rf"<(?:[^>:]+:)?{variable}>", value, path)
+                    yield rule.rule, methods, path
+            else:
+                yield rule.rule, methods, rule.rule.rstrip("/") + char
+                yield rule.rule, methods, rule.rule.replace("/", "/" + char, 1)
+
+
+def test_a_control_character_anywhere_in_any_path_is_a_404_problem_before_the_database(
+        app, client, api_headers):
+    # e.g. GET /api/provisioning-jobs/%00 was a 500: the NUL reached PostgreSQL.
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    tried = 0
+    try:
+        for rule, methods, path in _paths_with_control_characters(app):
+            for method in methods:
+                response = client.open(path, method=method, headers=api_headers)
+                assert response.status_code == 404, (method, path, rule, response.json)
+                assert response.mimetype == "application/problem+json", (method, path)
+                tried += 1
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert tried > 100
+    # Neither the key check nor any view looked at the database for these requests.
+    assert statements == []
+    # The brief's examples, by name.
+    for path in ("/api/provisioning-jobs/%00", "/voice/rachel/%01/1", "/audio/%7f.mp3"):
+        assert client.get(path, headers=api_headers).status_code == 404
+        assert client.post(path, headers=api_headers).status_code == 404
