@@ -116,13 +116,17 @@ def bilingual_goodbye(scene: Scene, key: str) -> VoiceResponse:
 
 
 def fallback(base_url: str) -> VoiceResponse:
-    """Static apology in both languages that still takes a message; uses nothing but Polly."""
+    """Static apology in both languages that still takes a message; uses nothing but Polly.
+
+    `base_url` is the fallback's own host: the recording and its transcription are posted
+    there, not to the host that just failed."""
     response = VoiceResponse()
     for locale in ("en", "es"):
         voice, language = POLLY[locale]
         response.say(prompt("fallback", locale), voice=voice, language=language)
-    response.record(action=f"{base_url}/voice/fallback/recorded", method="POST",
-                    max_length=120, finish_on_key="#", play_beep=True)
+    recorded = f"{base_url}/voice/fallback/recorded"
+    response.record(action=recorded, method="POST", max_length=120, finish_on_key="#",
+                    play_beep=True, transcribe=True, transcribe_callback=recorded)
     # Reached only when nothing was recorded (the recording goes to the action instead).
     for locale in ("en", "es"):
         voice, language = POLLY[locale]

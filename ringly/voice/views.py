@@ -6,7 +6,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ringly.messaging.services import store_fallback_voicemail
 from ringly.telephony.twiml import twiml
-from ringly.telephony.webhooks import twilio_webhook
+from ringly.telephony.webhooks import twilio_fallback_webhook, twilio_webhook
 from ringly.voice import flow, services, tts
 from ringly.voice.tts import HASH_RE, audio_library
 
@@ -36,15 +36,19 @@ def transcription(persona: str):
 
 
 @bp.post("/voice/fallback")
-@twilio_webhook
+@twilio_fallback_webhook
 def fallback():
     # Static on purpose: Twilio comes here when the main webhook failed, maybe with the DB.
-    return twiml(flow.fallback(current_app.config["WEBHOOK_BASE_URL"]))
+    # What follows (the recording, its transcription) goes to the fallback host too: the main
+    # one has just failed.
+    return twiml(flow.fallback(current_app.config["WEBHOOK_FALLBACK_BASE_URL"]))
 
 
 @bp.post("/voice/fallback/recorded")
-@twilio_webhook
+@twilio_fallback_webhook
 def fallback_recorded():
+    # Both the <Record> action and its transcription callback post here; storing either is
+    # idempotent per CallSid, so the order they arrive in does not matter.
     if request.form.get("RecordingUrl"):
         try:
             store_fallback_voicemail(request.form)
