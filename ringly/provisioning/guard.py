@@ -8,6 +8,7 @@ from flask import current_app
 
 from ringly.db import db, utcnow
 from ringly.provisioning.models import PhoneNumber, ProvisioningJob
+from ringly.provisioning.states import JobState
 
 # Any constant works: it only has to be the same for every process that checks the caps.
 SPENDING_LOCK_KEY = 7_461_001
@@ -34,7 +35,7 @@ def check_spending(job: ProvisioningJob) -> None:
     """
     in_flight = db.session.scalar(
         sa.select(sa.func.count()).select_from(ProvisioningJob).where(
-            ProvisioningJob.state == "purchasing",
+            ProvisioningJob.state == JobState.PURCHASING,
             ProvisioningJob.twilio_sid.is_(None),
             ProvisioningJob.id != job.id,
         )

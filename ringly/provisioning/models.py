@@ -9,12 +9,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ringly.db import Timestamped, UTCDateTime, db
-
-JOB_STATES = (
-    "queued", "searching", "purchasing", "configuring", "verifying", "completed", "failed"
+from ringly.db import Timestamped, UTCDateTime, db, utcnow
+from ringly.provisioning.states import (
+    STEP_ON_ENTRY,
+    TERMINAL_JOB_STATES,
+    EnumString,
+    JobState,
+    JobStep,
+    check_transition,
 )
-TERMINAL_JOB_STATES = ("completed", "failed")
+
 NUMBER_TYPES = ("local", "toll_free", "mobile")
 NUMBER_STATUSES = ("purchased", "active", "quarantined", "released")
 
@@ -32,8 +36,10 @@ class ProvisioningJob(Timestamped, db.Model):
     client_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("clients.id", ondelete="SET NULL"), index=True
     )
-    state: Mapped[str] = mapped_column(sa.String(16), default="queued", index=True)
-    step: Mapped[str | None] = mapped_column(sa.String(64))
+    # Change both only through move_to(), which also keeps the timestamps.
+    state: Mapped[JobState] = mapped_column(EnumString(JobState, 16), default=JobState.QUEUED,
+                                            index=True)
+    step: Mapped[JobStep | None] = mapped_column(EnumString(JobStep, 64), default=JobStep.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     # Tag carried in the number's FriendlyName so a lost purchase response can be found again.
     tag: Mapped[str] = mapped_column(sa.String(32), unique=True)
@@ -55,15 +61,32 @@ class ProvisioningJob(Timestamped, db.Model):
 
     __table_args__ = (
         sa.CheckConstraint(
-            "state IN ('queued', 'searching', 'purchasing', 'configuring', 'verifying', "
-            "'completed', 'failed')",
-            name="state",
+            "state IN (" + ", ".join(f"'{state}'" for state in JobState) + ")", name="state"
         ),
     )
 
     @property
     def is_terminal(self) -> bool:
         return self.state in TERMINAL_JOB_STATES
+
+    def move_to(self, state: JobState, step: JobStep | None = None, *,
+                now: datetime | None = None) -> None:
+        """Move the job to `state` (at `step`, else the state's first step) and keep its
+        timestamps with it: started_at once work starts, finished_at when it ends.
+
+        Raises IllegalTransition for a move the saga never makes, such as out of `completed`.
+        """
+        state = JobState(state)
+        check_transition(JobState(self.state or JobState.QUEUED), state)
+        now = now or utcnow()
+        self.state = state
+        self.step = step if step is not None else STEP_ON_ENTRY[state]
+        if state is not JobState.QUEUED and self.started_at is None:
+            self.started_at = now
+        if state in TERMINAL_JOB_STATES:
+            self.finished_at = now
+            self.next_attempt_at = None
+        self.updated_at = now
 
 
 class PhoneNumber(Timestamped, db.Model):

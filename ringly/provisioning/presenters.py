@@ -6,6 +6,7 @@ from typing import Any
 from ringly.clients.models import Client
 from ringly.provisioning.models import PhoneNumber, ProvisioningJob
 from ringly.provisioning.numbers import desired_webhooks
+from ringly.provisioning.states import JobState
 
 
 def client_shape(client: Client | None) -> dict[str, Any] | None:
@@ -40,7 +41,7 @@ def number_details(number: PhoneNumber) -> dict[str, Any]:
 
 def provision_result(job: ProvisioningJob, number: PhoneNumber | None) -> dict[str, Any] | None:
     """The original's full success answer, once the job completed."""
-    if job.state != "completed" or number is None:
+    if job.state != JobState.COMPLETED or number is None:
         return None
     return {
         "success": True,
@@ -54,7 +55,7 @@ def provision_result(job: ProvisioningJob, number: PhoneNumber | None) -> dict[s
 def job_resource(job: ProvisioningJob, number: PhoneNumber | None) -> dict[str, Any]:
     """GET /api/provisioning-jobs/<id>."""
     error = None
-    if job.state == "failed":
+    if job.state == JobState.FAILED:
         error = {"code": job.error_code, "message": job.error_message,
                  "twilio_code": job.twilio_error_code}
     return {
@@ -90,7 +91,7 @@ def accepted(job: ProvisioningJob, number: PhoneNumber | None) -> dict[str, Any]
 
 def finished(job: ProvisioningJob, number: PhoneNumber | None) -> dict[str, Any]:
     """The 200 answer to `Prefer: wait` when the job ended within the wait."""
-    if job.state == "completed":
+    if job.state == JobState.COMPLETED:
         return {**provision_result(job, number), "job_id": job.id}
     return {
         "success": False,

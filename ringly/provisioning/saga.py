@@ -24,6 +24,7 @@ from ringly.provisioning.lifecycle import (
 )
 from ringly.provisioning.models import ProvisioningJob
 from ringly.provisioning.numbers import desired_webhooks, friendly_name
+from ringly.provisioning.states import JobState
 from ringly.provisioning.verification import VerificationFailed, verify_voice_entry
 from ringly.signals import client_wording_changed
 from ringly.telephony import (
@@ -87,9 +88,8 @@ def advance(job_id: str, *, verifier: Verifier = verify_voice_entry) -> str:
         if job is None or job.is_terminal:
             return job.state if job else "missing"
         job.attempts += 1
-        job.started_at = job.started_at or utcnow()
-        if job.state == "queued":
-            job.state, job.step = "searching", "select_number"
+        if job.state == JobState.QUEUED:
+            job.move_to(JobState.SEARCHING)
         job.next_attempt_at = None
         db.session.commit()
         try:
@@ -144,10 +144,8 @@ def fail_job(job: ProvisioningJob, code: str, message: str,
         message += (f"; the number {number.phone_number} was released at Twilio"
                     if outcome == "released"
                     else f"; the number {number.phone_number} is quarantined until released")
-    job.state, job.step = "failed", None
+    job.move_to(JobState.FAILED)
     job.error_code, job.error_message, job.twilio_error_code = code, message, twilio_code
-    job.finished_at = utcnow()
-    job.next_attempt_at = None
     record_event("provisioning.failed", message, subject=job,
                  data={"code": code, "twilio_code": twilio_code})
     db.session.commit()
@@ -158,24 +156,24 @@ def _run(job: ProvisioningJob, verifier: Verifier) -> None:
     fresh_purchase_mark = False
     candidates_tried = 0
     while not job.is_terminal:
-        if job.state in ("queued", "searching"):
+        if job.state in (JobState.QUEUED, JobState.SEARCHING):
             candidates_tried += 1
             if candidates_tried > MAX_CANDIDATES_PER_RUN:
                 raise RetryLater(backoff_delay(job.attempts), "every candidate was taken")
             _select_number(job)
             fresh_purchase_mark = True
-        elif job.state == "purchasing":
+        elif job.state == JobState.PURCHASING:
             incoming = _purchase(job, after_fresh_mark=fresh_purchase_mark)
-        elif job.state == "configuring":
+        elif job.state == JobState.CONFIGURING:
             incoming = _configure(job, incoming)
-        elif job.state == "verifying":
+        elif job.state == JobState.VERIFYING:
             _verify(job, verifier)
 
 
 def _select_number(job: ProvisioningJob) -> None:
     """Choose a candidate, pass the spending guard, then commit the purchase recovery point."""
     # Searching has no side effect worth a recovery point; the purchase mark below is one.
-    job.state, job.step = "searching", "select_number"
+    job.move_to(JobState.SEARCHING)
     candidate, reason = selection.choose_candidate(job)
     guard.lock_spending()
     try:
@@ -185,7 +183,7 @@ def _select_number(job: ProvisioningJob) -> None:
     job.chosen_number = candidate["phone_number"]
     job.choice_reason = reason
     job.request = {**job.request, "_candidate": candidate}
-    job.state, job.step = "purchasing", "purchase_number"
+    job.move_to(JobState.PURCHASING)
     job.purchase_started_at = utcnow()
     db.session.commit()
 
@@ -209,7 +207,8 @@ def _purchase(job: ProvisioningJob, *, after_fresh_mark: bool) -> IncomingNumber
     except PermanentTelephonyError as error:
         if error.twilio_code == NUMBER_TAKEN and not job.request.get("phoneNumber"):
             # Someone else bought it first: nothing was bought, so try the next candidate.
-            job.state, job.step, job.purchase_started_at = "searching", "select_number", None
+            job.move_to(JobState.SEARCHING)
+            job.purchase_started_at = None
             job.choice_reason = f"{job.chosen_number} was taken (21422); choosing again"
             job.chosen_number = None
             db.session.commit()
@@ -238,9 +237,9 @@ def _record_purchase(job: ProvisioningJob, incoming: IncomingNumber) -> Incoming
         job.twilio_sid, job.chosen_number = incoming.sid, incoming.phone_number
         if incoming.matches(desired_webhooks()):
             # Twilio's answer already shows every webhook as wanted: nothing to configure.
-            job.state, job.step = "verifying", "verify_voice_url"
+            job.move_to(JobState.VERIFYING)
         else:
-            job.state, job.step = "configuring", "check_configuration"
+            job.move_to(JobState.CONFIGURING)
         record_event("number.purchased", f"{incoming.phone_number} bought for job {job.id}",
                      subject=number, data={"job_id": job.id, "sid": incoming.sid})
         db.session.commit()
@@ -276,7 +275,7 @@ def _configure(job: ProvisioningJob, incoming: IncomingNumber | None) -> Incomin
                             "Twilio did not keep the webhook configuration Ringly set")
     number = number_by_sid(job.twilio_sid)
     record_configuration(number, incoming)
-    job.state, job.step = "verifying", "verify_voice_url"
+    job.move_to(JobState.VERIFYING)
     db.session.commit()
     return incoming
 
@@ -285,8 +284,7 @@ def _verify(job: ProvisioningJob, verifier: Verifier) -> None:
     verifier(desired_webhooks().voice_url, job.chosen_number)
     number = number_by_sid(job.twilio_sid)
     number.status = "active"
-    job.state, job.step = "completed", None
-    job.finished_at = utcnow()
+    job.move_to(JobState.COMPLETED)
     job.error_message = None
     record_event("provisioning.completed", f"{job.chosen_number} ready for client "
                  f"{job.client_id}", subject=job, data={"sid": job.twilio_sid})

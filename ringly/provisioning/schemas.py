@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from ringly.clients.schemas import E164
+from ringly.provisioning.states import JobState
 
 
 class ProvisionRequestSchema(Schema):
@@ -77,8 +78,7 @@ class JobErrorSchema(Schema):
 
 class JobSchema(Schema):
     id = fields.String()
-    status = fields.String(metadata={"enum": ["queued", "searching", "purchasing", "configuring",
-                                              "verifying", "completed", "failed"]})
+    status = fields.String(metadata={"enum": [state.value for state in JobState]})
     step = fields.String(allow_none=True)
     attempts = fields.Integer()
     tag = fields.String()

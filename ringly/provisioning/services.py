@@ -21,6 +21,7 @@ from ringly.errors import Conflict, NotFound
 from ringly.provisioning.lifecycle import number_by_sid
 from ringly.provisioning.models import TERMINAL_JOB_STATES, PhoneNumber, ProvisioningJob
 from ringly.provisioning.saga import fail_job, job_lock
+from ringly.provisioning.states import JobState, JobStep
 from ringly.queue import enqueue_after_commit, send_now
 
 MAX_WAIT_S = 30
@@ -50,7 +51,7 @@ def submit_provision(body: dict[str, Any], idempotency_key: str | None = None) -
     db.session.add(client)
     db.session.flush()
     job = ProvisioningJob(
-        client_id=client.id, state="queued", step="queued", tag=secrets.token_hex(4),
+        client_id=client.id, state=JobState.QUEUED, step=JobStep.QUEUED, tag=secrets.token_hex(4),
         idempotency_key=idempotency_key, request_fingerprint=digest, request=dict(body),
     )
     db.session.add(job)

@@ -15,6 +15,7 @@ from ringly.provisioning.schemas import (
     ProvisionFinishedSchema,
     ProvisionRequestSchema,
 )
+from ringly.provisioning.states import JobState
 
 blp = Blueprint("provisioning", __name__, url_prefix="/api",
                 description="Provision a Twilio number for a new client, as a durable job")
@@ -64,7 +65,7 @@ class Provision(MethodView):
         number = services.job_number(job)
         if job.is_terminal and wait is not None:
             return _json(ProvisionFinishedSchema(), presenters.finished(job, number), 200, headers)
-        status = 202 if job.state != "completed" or submission.created else 200
+        status = 202 if job.state != JobState.COMPLETED or submission.created else 200
         return _json(ProvisionAcceptedSchema(), presenters.accepted(job, number), status, headers)
 
 
