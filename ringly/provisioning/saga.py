@@ -136,8 +136,18 @@ def _human_twilio_message(job: ProvisioningJob, error: PermanentTelephonyError) 
 
 
 def fail_job(job: ProvisioningJob, code: str, message: str,
-             twilio_code: int | None = None) -> None:
-    """End the job `failed`; a number it already recorded is released (or quarantined)."""
+             twilio_code: int | None = None) -> bool:
+    """End the job `failed`; a number it already recorded is released (or quarantined).
+
+    The row is read again, locked, first: a job that ended since the caller read it (a worker
+    completed it) is left as it is, with its live number, and False is returned.
+    """
+    db.session.refresh(job, with_for_update=True)
+    if job.is_terminal:
+        db.session.rollback()
+        log.warning("job %s is already %s: not failing it (%s: %s)", job.id, job.state, code,
+                    message)
+        return False
     number = number_by_sid(job.twilio_sid)
     if number is not None and number.status in ("purchased", "active"):
         outcome = release_now(number, f"job {job.id} failed: {code}")
@@ -149,6 +159,7 @@ def fail_job(job: ProvisioningJob, code: str, message: str,
     record_event("provisioning.failed", message, subject=job,
                  data={"code": code, "twilio_code": twilio_code})
     db.session.commit()
+    return True
 
 
 def _run(job: ProvisioningJob, verifier: Verifier) -> None:

@@ -6,7 +6,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -107,33 +107,58 @@ def job_number(job: ProvisioningJob) -> PhoneNumber | None:
 
 
 def sweep_stale_jobs() -> dict[str, int]:
-    """Re-queue jobs stuck past the deadline; fail those past the attempt cap."""
+    """Re-queue jobs stuck past the deadline; fail those past the attempt cap.
+
+    Each job is read again under its lock before anything is done to it: one that a worker
+    ended or moved on since the first read is left alone (failing a job that had just
+    completed would release the client's live number).
+    """
     stale_after = float(current_app.config.get("PROVISIONING_STALE_AFTER", 120))
     cap = int(current_app.config.get("PROVISIONING_MAX_ATTEMPTS", 10))
     now = utcnow()
     cutoff = now - timedelta(seconds=stale_after)
-    stuck = list(db.session.scalars(
-        sa.select(ProvisioningJob).where(
-            ProvisioningJob.state.not_in(TERMINAL_JOB_STATES),
-            ProvisioningJob.updated_at < cutoff,
-            sa.or_(ProvisioningJob.next_attempt_at.is_(None),
-                   ProvisioningJob.next_attempt_at < cutoff),
+    stuck_ids = list(db.session.scalars(sa.select(ProvisioningJob.id).where(*_stale(cutoff))))
+    db.session.rollback()
+    outcomes = {"requeued": 0, "failed": 0}
+    for job_id in stuck_ids:
+        outcome = _settle_stale_job(job_id, cutoff, cap, now)
+        if outcome == "requeued":
+            # Sent only now the job's lock is free: a worker that found it held would drop it.
+            send_now(tasks.RUN_PROVISIONING_JOB, job_id)
+        if outcome is not None:
+            outcomes[outcome] += 1
+    return outcomes
+
+
+def _stale(cutoff: datetime) -> tuple[sa.ColumnElement[bool], ...]:
+    """Not ended, untouched since `cutoff`, and no retry due after it."""
+    return (
+        ProvisioningJob.state.not_in(TERMINAL_JOB_STATES),
+        ProvisioningJob.updated_at < cutoff,
+        sa.or_(ProvisioningJob.next_attempt_at.is_(None),
+               ProvisioningJob.next_attempt_at < cutoff),
+    )
+
+
+def _settle_stale_job(job_id: str, cutoff: datetime, cap: int, now: datetime) -> str | None:
+    """Under the job's lock, fail the job (at the cap) or mark it for a re-send; None when it
+    is running, ended, or made progress since the sweep read it."""
+    with job_lock(job_id) as locked:
+        if not locked:
+            return None  # a worker is running it right now
+        job = db.session.scalar(
+            sa.select(ProvisioningJob).where(ProvisioningJob.id == job_id, *_stale(cutoff))
+            .with_for_update().execution_options(populate_existing=True)
         )
-    ))
-    requeued = failed = 0
-    for job in stuck:
+        if job is None:
+            db.session.rollback()
+            return None
         if job.attempts >= cap:
-            with job_lock(job.id) as locked:
-                if locked:
-                    fail_job(job, "stale", f"stuck in {job.state} after {job.attempts} attempts")
-                    failed += 1
-        else:
-            job.updated_at = now  # one re-send per deadline, not one per sweep
-            db.session.commit()
-            send_now(tasks.RUN_PROVISIONING_JOB, job.id)
-            requeued += 1
-    db.session.commit()
-    return {"requeued": requeued, "failed": failed}
+            message = f"stuck in {job.state} after {job.attempts} attempts"
+            return "failed" if fail_job(job, "stale", message) else None
+        job.updated_at = now  # one re-send per deadline, not one per sweep
+        db.session.commit()
+        return "requeued"
 
 
 def expire_idempotency_keys() -> int:

@@ -7,9 +7,10 @@ from click.testing import CliRunner
 from ringly import create_app
 from ringly.admin.models import AuditEvent
 from ringly.db import db
-from ringly.provisioning.models import PhoneNumber, ProvisioningJob
+from ringly.provisioning.models import PhoneNumber
 from ringly.provisioning.numbers import desired_webhooks, friendly_name
 from ringly.provisioning.reconcile import reconcile_numbers
+from ringly.provisioning.states import JobState
 from ringly.telephony import WebhookConfig, get_gateway
 from tests.provisioning.conftest import make_job, provisioned_client
 
@@ -35,7 +36,7 @@ def test_webhook_drift_is_repaired_after_the_base_url_changes(prov, sandbox):
 
 
 def test_tagged_number_of_a_failed_job_is_released(prov, sandbox):
-    job = make_job({"business_name": "Gone", "email": "g@example.com"}, state="failed")
+    job = make_job({"business_name": "Gone", "email": "g@example.com"}, state=JobState.FAILED)
     number = get_gateway().search_available(area_code="212", limit=1)[0].phone_number
     bought = get_gateway().purchase(phone_number=number, webhooks=desired_webhooks(),
                                     friendly_name=friendly_name("Gone", job.tag))
@@ -47,7 +48,7 @@ def test_tagged_number_of_a_failed_job_is_released(prov, sandbox):
 
 
 def test_tagged_number_of_a_running_job_is_left_for_the_job_to_adopt(prov, sandbox):
-    job = make_job({"business_name": "Busy", "email": "b@example.com"}, state="purchasing")
+    job = make_job({"business_name": "Busy", "email": "b@example.com"}, state=JobState.PURCHASING)
     number = get_gateway().search_available(area_code="212", limit=1)[0].phone_number
     get_gateway().purchase(phone_number=number, webhooks=desired_webhooks(),
                            friendly_name=friendly_name("Busy", job.tag))
@@ -92,22 +93,3 @@ def test_cli_reconcile_says_twilio_is_unreachable_instead_of_a_traceback(
     assert result.output.startswith("Error: Twilio request failed")
     assert "Traceback" not in result.output
 
-
-def test_sweep_requeues_stale_jobs_and_fails_those_past_the_cap(prov, sandbox):
-    from datetime import UTC, datetime, timedelta
-
-    from ringly.provisioning.services import sweep_stale_jobs
-
-    long_ago = datetime.now(UTC) - timedelta(hours=1)
-    stale = make_job({"business_name": "A", "email": "a@example.com"})
-    worn = make_job({"business_name": "B", "email": "b@example.com"},
-                    attempts=prov.config["PROVISIONING_MAX_ATTEMPTS"], state="searching")
-    fresh = make_job({"business_name": "C", "email": "c@example.com"})
-    db.session.execute(sa.update(ProvisioningJob).where(ProvisioningJob.id.in_(
-        [stale.id, worn.id])).values(updated_at=long_ago))
-    worn_id, fresh_id = worn.id, fresh.id
-    db.session.commit()
-    assert sweep_stale_jobs() == {"requeued": 1, "failed": 1}
-    db.session.remove()
-    assert db.session.get(ProvisioningJob, worn_id).state == "failed"
-    assert db.session.get(ProvisioningJob, fresh_id).state == "queued"
