@@ -2,17 +2,31 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ringly.booking import services
 from ringly.booking.schemas import AppointmentListArgsSchema, AppointmentSchema
-from ringly.clients.services import get_client
-from ringly.paging import LINK_HEADERS, decode_cursor, page, row_id
+from ringly.clients.services import client_page
+from ringly.paging import LINK_HEADERS, Keyset, respond, row_id
 
 blp = Blueprint("appointments", __name__, url_prefix="/api/clients",
                 description="Appointments booked by callers")
+
+
+def _aware(value: str) -> datetime:
+    moment = datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        raise ValueError("naive")
+    return moment
+
+
+# Soonest first, not newest first: the documented exception (a calendar is read forwards).
+APPOINTMENT_PAGES = Keyset(
+    "appointments", lambda appointment: (appointment.starts_at.isoformat(), appointment.id),
+    (_aware, row_id))
 
 
 @blp.route("/<int:client_id>/appointments")
@@ -22,17 +36,7 @@ class ClientAppointments(MethodView):
     def get(self, args, client_id: int):
         """Appointments soonest first (cancelled ones included), `limit` per page (next page:
         the `Link` header); `from` and `to` keep those starting in [from, to)."""
-        get_client(client_id)
-        after = decode_cursor(args["cursor"], _aware, row_id) if args.get("cursor") else None
-        rows = services.list_appointments(client_id, args["limit"] + 1, after,
-                                          args.get("starts_from"), args.get("starts_before"))
-        return page(rows, args["limit"],
-                    lambda appointment: (appointment.starts_at.isoformat(), appointment.id),
-                    carry=("from", "to"))
-
-
-def _aware(value: str) -> datetime:
-    moment = datetime.fromisoformat(str(value))
-    if moment.tzinfo is None:
-        raise ValueError("naive")
-    return moment
+        fetch = partial(services.list_appointments, starts_from=args.get("starts_from"),
+                        starts_before=args.get("starts_before"))
+        return respond(client_page(client_id, APPOINTMENT_PAGES, args, fetch), args,
+                       carry=("from", "to"))

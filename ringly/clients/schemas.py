@@ -4,10 +4,11 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from ringly.clients.models import WEEKDAYS
 from ringly.db import MAX_ROW_ID
+from ringly.paging import PageArgsSchema
 
 E164 = r"^\+[1-9]\d{6,14}$"
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -50,18 +51,28 @@ class ClientSchema(Schema):
                                           "before close")
 
 
-class ClientListArgsSchema(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
-    after = fields.Integer(validate=validate.Range(min=0, max=MAX_ROW_ID),
-                           metadata={"description": "the last id of the previous page"})
+CLIENT_FILTERS = ("active", "rachel_enabled", "user_id", "q", "has_number")
+
+
+class ClientListArgsSchema(PageArgsSchema):
+    after = fields.Integer(validate=validate.Range(min=0, max=MAX_ROW_ID), metadata={
+        "description": "the previous page's `next_after` (the clients older than this id); "
+                       "`cursor` does the same"})
     active = fields.Boolean()
     rachel_enabled = fields.Boolean()
-    user_id = fields.String()
-    q = fields.String(metadata={"description": "part of the business name"})
+    user_id = fields.String(validate=validate.Length(max=64))
+    q = fields.String(validate=validate.Length(max=255),
+                      metadata={"description": "part of the business name"})
     has_number = fields.Boolean()
+
+    @validates_schema
+    def _one_way_to_the_next_page(self, data: dict, **_kwargs: object) -> None:
+        if data.get("after") is not None and data.get("cursor"):
+            raise ValidationError("give `after` or `cursor`, not both", field_name="after")
 
 
 class ClientPageSchema(Schema):
-    clients = fields.List(fields.Nested(ClientSchema))
+    clients = fields.List(fields.Nested(ClientSchema), attribute="rows")
     count = fields.Integer()
-    next_after = fields.Integer(allow_none=True)
+    next_after = fields.Integer(allow_none=True, metadata={
+        "description": "pass as `after` for the next page; null on the last page"})

@@ -1,14 +1,18 @@
 """Clients: one by id, the list, and their settings."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 
 from ringly.admin.services import record_event
 from ringly.clients.models import Client
-from ringly.db import db
+from ringly.db import db, newest_first
 from ringly.errors import NotFound
+from ringly.paging import Keyset, Page, keyset_page
 from ringly.signals import client_wording_changed
 
 
@@ -26,11 +30,26 @@ def client_by_number(phone_number: str | None) -> Client | None:
     return db.session.scalar(sa.select(Client).where(Client.ringlypro_number == phone_number))
 
 
-def list_clients(filters: dict[str, Any]) -> dict[str, Any]:
-    """Clients by id, `limit` per page after the `after` id, filtered."""
-    query = sa.select(Client).order_by(Client.id).limit(filters["limit"] + 1)
-    if filters.get("after"):
-        query = query.where(Client.id > filters["after"])
+CLIENT_PAGES = Keyset.by_id("clients")
+
+
+@dataclass
+class ClientPage(Page):
+    """A page of clients; `next_after` is the id `after` takes for the next page (the last id
+    served), None on the last page."""
+
+    next_after: int | None = None
+
+
+def list_clients(filters: dict[str, Any]) -> ClientPage:
+    """Clients newest first (by id), `limit` per page, from `cursor` or older than `after`."""
+    page = keyset_page(CLIENT_PAGES, filters, partial(_clients, filters),
+                       after=filters.get("after") or None)
+    return ClientPage(page.rows, page.cursor, page.rows[-1].id if page.cursor else None)
+
+
+def _clients(filters: dict[str, Any], limit: int, before_id: int | None) -> list[Client]:
+    query = newest_first(sa.select(Client), Client.id, limit, before_id)
     for name in ("active", "rachel_enabled", "user_id"):
         if filters.get(name) is not None:
             query = query.where(getattr(Client, name) == filters[name])
@@ -39,9 +58,15 @@ def list_clients(filters: dict[str, Any]) -> dict[str, Any]:
     if filters.get("has_number") is not None:
         column = Client.twilio_number_sid
         query = query.where(column.is_not(None) if filters["has_number"] else column.is_(None))
-    rows = list(db.session.scalars(query))
-    page, more = rows[: filters["limit"]], len(rows) > filters["limit"]
-    return {"clients": page, "count": len(page), "next_after": page[-1].id if more else None}
+    return list(db.session.scalars(query))
+
+
+def client_page(client_id: int, keyset: Keyset, args: dict[str, Any],
+                fetch: Callable[[int, int, Any], Sequence[Any]]) -> Page:
+    """One page of a client's rows (calls, texts, appointments), a 404 for no such client:
+    `fetch(client_id, n, after)` returns up to n of them after the key `after`."""
+    get_client(client_id)
+    return keyset_page(keyset, args, lambda limit, after: fetch(client_id, limit, after))
 
 
 def update_client(client_id: int, changes: dict[str, Any]) -> Client:

@@ -5,7 +5,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ringly.clients import services
-from ringly.clients.schemas import ClientListArgsSchema, ClientPageSchema, ClientSchema
+from ringly.clients.schemas import (
+    CLIENT_FILTERS,
+    ClientListArgsSchema,
+    ClientPageSchema,
+    ClientSchema,
+)
+from ringly.paging import LINK_HEADERS, respond
 
 blp = Blueprint("clients", __name__, url_prefix="/api/clients",
                 description="Clients and their settings")
@@ -14,10 +20,12 @@ blp = Blueprint("clients", __name__, url_prefix="/api/clients",
 @blp.route("")
 class Clients(MethodView):
     @blp.arguments(ClientListArgsSchema, location="query")
-    @blp.response(200, ClientPageSchema)
+    @blp.response(200, ClientPageSchema, headers=LINK_HEADERS)
     def get(self, filters):
-        """Clients, `limit` per page; pass `next_after` as `after` for the next page."""
-        return services.list_clients(filters)
+        """Clients newest first (by id), `limit` per page; the next page is at the `Link` header
+        (or pass `next_after` as `after`)."""
+        page = services.list_clients(filters)
+        return respond(page, filters, carry=CLIENT_FILTERS, body=page)
 
 
 @blp.route("/<int:client_id>")

@@ -4,13 +4,15 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ringly.clients.services import get_client
+from ringly.clients.services import client_page
 from ringly.messaging import services
 from ringly.messaging.schemas import MessageSchema
-from ringly.paging import LINK_HEADERS, PageArgsSchema, id_cursor, page
+from ringly.paging import LINK_HEADERS, Keyset, PageArgsSchema, respond
 
 blp = Blueprint("messages", __name__, url_prefix="/api/clients",
                 description="Texts in and out, and voicemails")
+
+MESSAGE_PAGES = Keyset.by_id("messages")
 
 
 @blp.route("/<int:client_id>/messages")
@@ -19,6 +21,4 @@ class ClientMessages(MethodView):
     @blp.response(200, MessageSchema(many=True), headers=LINK_HEADERS)
     def get(self, args, client_id: int):
         """Texts and voicemails, newest first, `limit` per page (next page: the `Link` header)."""
-        get_client(client_id)
-        rows = services.list_messages(client_id, args["limit"] + 1, id_cursor(args))
-        return page(rows, args["limit"], lambda message: (message.id,))
+        return respond(client_page(client_id, MESSAGE_PAGES, args, services.list_messages), args)

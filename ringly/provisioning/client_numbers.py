@@ -1,7 +1,7 @@
 """A client's number at Twilio: search, live details, webhooks, the account's list, release."""
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,6 +11,7 @@ from ringly.clients.models import Client
 from ringly.clients.services import get_client
 from ringly.db import db
 from ringly.errors import InvalidInput, NotFound, UpstreamUnavailable
+from ringly.paging import Page, decode_cursor, encode_cursor
 from ringly.provisioning.lifecycle import (
     number_by_sid,
     quarantine,
@@ -27,6 +28,9 @@ from ringly.telephony import (
     TransientTelephonyError,
     get_gateway,
 )
+
+# Cursors of the account's number list are signed for this list alone.
+ACCOUNT_NUMBER_PAGES = "account-numbers"
 
 
 def twilio_failure(error: TelephonyError) -> Exception:
@@ -113,10 +117,29 @@ def update_client_webhooks(client_id: int) -> dict[str, Any]:
     }}
 
 
-def list_account_numbers(page_size: int, page_token: str | None) -> dict[str, Any]:
-    """One page of the account's numbers, each marked with its client or as unassigned."""
+@dataclass
+class AccountNumberPage(Page):
+    """A page of the account's numbers in the original's shape; `next_page_token` is Twilio's
+    page token (as the gateway wraps it), which the page's `cursor` carries signed."""
+
+    next_page_token: str | None = None
+    success: bool = True
+
+
+def _page_token(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("not a page token")
+    return value
+
+
+def list_account_numbers(args: dict[str, Any]) -> AccountNumberPage:
+    """One page of the account's numbers in Twilio's order, each marked with its client or as
+    unassigned; the next page from `cursor` or the original's `page_token`."""
+    token = args.get("page_token")
+    if args.get("cursor"):
+        (token,) = decode_cursor(ACCOUNT_NUMBER_PAGES, args["cursor"], _page_token)
     try:
-        page = get_gateway().list_numbers_page(page_size=page_size, page_token=page_token)
+        page = get_gateway().list_numbers_page(page_size=args["limit"], page_token=token)
     except TelephonyError as error:
         raise twilio_failure(error) from None
     sids = [n.sid for n in page.numbers]
@@ -129,8 +152,8 @@ def list_account_numbers(page_size: int, page_token: str | None) -> dict[str, An
          "assigned": n.sid in owners}
         for n in page.numbers
     ]
-    return {"success": True, "count": len(numbers), "numbers": numbers,
-            "next_page_token": page.next_page}
+    cursor = encode_cursor(ACCOUNT_NUMBER_PAGES, page.next_page) if page.next_page else None
+    return AccountNumberPage(numbers, cursor, page.next_page)
 
 
 def release_client_number(client_id: int, quarantine_days: int | None = None) -> dict[str, Any]:

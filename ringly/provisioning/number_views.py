@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ringly.paging import LINK_HEADERS, respond
 from ringly.provisioning import client_numbers
 from ringly.provisioning.schemas import (
     AccountNumbersArgsSchema,
@@ -33,10 +34,13 @@ class SearchNumbers(MethodView):
 @blp.route("/numbers/all")
 class AccountNumbers(MethodView):
     @blp.arguments(AccountNumbersArgsSchema, location="query")
-    @blp.response(200, AccountNumbersSchema)
+    @blp.response(200, AccountNumbersSchema, headers=LINK_HEADERS)
     def get(self, args):
-        """One page of the account's numbers, each with its client or unassigned."""
-        return client_numbers.list_account_numbers(args["page_size"], args.get("page_token"))
+        """One page of the account's numbers (in Twilio's order), each with its client or
+        unassigned; the next page is at the `Link` header (or pass `next_page_token` as
+        `page_token`)."""
+        page = client_numbers.list_account_numbers(args)
+        return respond(page, args, body=page)
 
 
 @blp.route("/<int:client_id>/number")

@@ -3,9 +3,18 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from ringly.clients.schemas import E164
+from ringly.paging import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT, PageArgsSchema
 from ringly.provisioning.states import JobState
 
 
@@ -162,9 +171,33 @@ class WebhooksResultSchema(Schema):
     webhooks = fields.Nested(WebhooksSchema)
 
 
-class AccountNumbersArgsSchema(Schema):
-    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
-    page_token = fields.String(metadata={"description": "next_page_token of the previous page"})
+class AccountNumbersArgsSchema(PageArgsSchema):
+    """`limit` and `cursor` as on every list; the original's `page_size` and `page_token` still
+    work (one or the other of each pair)."""
+
+    limit = fields.Integer(validate=validate.Range(min=1, max=MAX_LIMIT),
+                           metadata={"description": f"rows per page (1-{MAX_LIMIT}, default "
+                                                    f"{DEFAULT_LIMIT})"})
+    page_size = fields.Integer(validate=validate.Range(min=1, max=100),
+                               metadata={"description": "the original's name for `limit` (1-100)"})
+    page_token = fields.String(
+        validate=[validate.Length(max=MAX_CURSOR_LENGTH),
+                  validate.Regexp(r"^[A-Za-z0-9_-]+$", error="Not a page token Ringly gave out.")],
+        metadata={"description": "opaque: the previous page's `next_page_token` (the "
+                                 "original's way to the next page; `cursor` does the same)"})
+
+    @validates_schema
+    def _one_of_each_pair(self, data: dict, **_kwargs: object) -> None:
+        if data.get("limit") is not None and data.get("page_size") is not None:
+            raise ValidationError("give `limit` or `page_size`, not both", field_name="page_size")
+        if data.get("cursor") and data.get("page_token"):
+            raise ValidationError("give `cursor` or `page_token`, not both",
+                                  field_name="page_token")
+
+    @post_load
+    def _limit(self, data: dict, **_kwargs: object) -> dict:
+        data["limit"] = data.pop("page_size", None) or data.get("limit") or DEFAULT_LIMIT
+        return data
 
 
 class AccountNumberSchema(Schema):
@@ -180,8 +213,9 @@ class AccountNumberSchema(Schema):
 class AccountNumbersSchema(Schema):
     success = fields.Boolean()
     count = fields.Integer()
-    numbers = fields.List(fields.Nested(AccountNumberSchema))
-    next_page_token = fields.String(allow_none=True)
+    numbers = fields.List(fields.Nested(AccountNumberSchema), attribute="rows")
+    next_page_token = fields.String(allow_none=True, metadata={
+        "description": "pass as `page_token` for the next page; null on the last page"})
 
 
 class ReleaseArgsSchema(Schema):

@@ -4,13 +4,15 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ringly.clients.services import get_client
-from ringly.paging import LINK_HEADERS, PageArgsSchema, id_cursor, page
+from ringly.clients.services import client_page
+from ringly.paging import LINK_HEADERS, Keyset, PageArgsSchema, respond
 from ringly.voice import records
 from ringly.voice.schemas import CallSchema, UsageSchema
 
 blp = Blueprint("calls", __name__, url_prefix="/api/clients",
                 description="Calls the receptionist answered, and usage")
+
+CALL_PAGES = Keyset.by_id("calls")
 
 
 @blp.route("/<int:client_id>/calls")
@@ -19,9 +21,7 @@ class ClientCalls(MethodView):
     @blp.response(200, CallSchema(many=True), headers=LINK_HEADERS)
     def get(self, args, client_id: int):
         """The client's calls, newest first, `limit` per page (next page: the `Link` header)."""
-        get_client(client_id)
-        rows = records.list_calls(client_id, args["limit"] + 1, id_cursor(args))
-        return page(rows, args["limit"], lambda call: (call.id,))
+        return respond(client_page(client_id, CALL_PAGES, args, records.list_calls), args)
 
 
 @blp.route("/<int:client_id>/usage")

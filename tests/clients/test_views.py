@@ -1,11 +1,14 @@
 """The original client routes: search, a client's number, webhooks, release, listing, settings."""
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import sqlalchemy as sa
 
 from ringly.admin.models import AuditEvent
 from ringly.clients.models import Client
 from ringly.db import db
+from ringly.paging import encode_cursor
 from ringly.provisioning.models import PhoneNumber
 from tests.provisioning.conftest import provisioned_client
 
@@ -92,6 +95,63 @@ def test_account_numbers_are_paged_and_marked(client, api_headers, prov):
                       headers=api_headers).status_code == 422
 
 
+def _walk(client, api_headers, url):
+    """Follow `Link: <...>; rel="next"` from `url` to the last page; every page's body."""
+    pages = []
+    while url:
+        response = client.get(url, headers=api_headers)
+        assert response.status_code == 200, response.get_json()
+        pages.append(response.get_json())
+        link = response.headers.get("Link")
+        assert (link is None) == (response.headers.get("X-Next-Cursor") is None)
+        if link:
+            assert link.endswith('>; rel="next"')
+            url = link[1:link.index(">")]
+            assert parse_qs(urlsplit(url).query)["cursor"] == [response.headers["X-Next-Cursor"]]
+        else:
+            url = None
+    return pages
+
+
+def _tampered(cursor: str) -> str:
+    payload, _, signature = cursor.partition(".")
+    return f"{payload}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
+
+
+def test_account_numbers_page_by_cursor_and_link_without_gaps_or_repeats(
+        client, api_headers, prov, sandbox):
+    for code in ("415", "212", "512", "303", "617"):
+        provisioned_client(code)
+    pages = _walk(client, api_headers, "/api/clients/numbers/all?limit=2")
+    assert [body["count"] for body in pages] == [2, 2, 1]
+    sids = [number["sid"] for body in pages for number in body["numbers"]]
+    assert len(sids) == len(set(sids)) == 5
+    assert set(sids) == {number["sid"] for number in sandbox.owned_numbers()}
+    # The original's fields stay, with its token beside the cursor.
+    assert all(set(body) == {"success", "count", "numbers", "next_page_token"} for body in pages)
+    assert [body["next_page_token"] is None for body in pages] == [False, False, True]
+    # Started the original way (page_size), the Link goes on with the same page size.
+    first = client.get("/api/clients/numbers/all?page_size=3", headers=api_headers)
+    assert "limit=3" in first.headers["Link"]
+
+
+def test_a_number_list_cursor_that_was_altered_or_is_from_another_list_is_a_422(
+        client, api_headers, prov):
+    for code in ("415", "212"):
+        provisioned_client(code)
+    cursor = client.get("/api/clients/numbers/all?limit=1",
+                        headers=api_headers).headers["X-Next-Cursor"]
+    clients_cursor = client.get("/api/clients?limit=1",
+                                headers=api_headers).headers["X-Next-Cursor"]
+    for query in ({"cursor": _tampered(cursor)}, {"cursor": clients_cursor},
+                  {"cursor": cursor, "page_token": "L2Fw"}, {"limit": 2, "page_size": 2}):
+        response = client.get("/api/clients/numbers/all", query_string=query,
+                              headers=api_headers)
+        assert response.status_code == 422, query
+        assert response.mimetype == "application/problem+json"
+        assert set(response.get_json()["errors"]) & {"cursor", "page_token", "page_size"}
+
+
 def test_delete_releases_the_number_and_records_it(client, api_headers, prov, sandbox):
     client_id, sid = provisioned_client()
     response = client.delete(f"/api/clients/{client_id}/number", headers=api_headers)
@@ -127,20 +187,52 @@ def test_delete_with_quarantine_keeps_the_number_until_the_release_task(
     assert sandbox.owned_numbers() == []
 
 
-def test_clients_are_listed_in_pages_and_filtered(client, api_headers, prov):
-    for index in range(5):
+def _shops(count: int) -> None:
+    for index in range(count):
         db.session.add(Client(business_name=f"Shop {index}", email="s@example.com",
                               active=index != 4))
+        db.session.flush()  # ids in the order added
     db.session.commit()
+
+
+def test_clients_are_listed_newest_first_in_pages_and_filtered(client, api_headers, prov):
+    _shops(5)
     page = client.get("/api/clients", query_string={"limit": 2}, headers=api_headers).get_json()
-    assert [c["business_name"] for c in page["clients"]] == ["Shop 0", "Shop 1"]
+    assert [c["business_name"] for c in page["clients"]] == ["Shop 4", "Shop 3"]
+    assert page["count"] == 2
     rest = client.get("/api/clients", query_string={"limit": 10, "after": page["next_after"]},
                       headers=api_headers).get_json()
-    assert [c["business_name"] for c in rest["clients"]] == ["Shop 2", "Shop 3", "Shop 4"]
+    assert [c["business_name"] for c in rest["clients"]] == ["Shop 2", "Shop 1", "Shop 0"]
     assert rest["next_after"] is None
     inactive = client.get("/api/clients", query_string={"active": "false"},
                           headers=api_headers).get_json()
     assert [c["business_name"] for c in inactive["clients"]] == ["Shop 4"]
+
+
+def test_clients_page_by_cursor_and_link_keeping_the_filters(client, api_headers, prov):
+    _shops(7)
+    pages = _walk(client, api_headers, "/api/clients?limit=2&active=true&junk=1")
+    assert [body["count"] for body in pages] == [2, 2, 2]
+    names = [c["business_name"] for body in pages for c in body["clients"]]
+    assert names == [f"Shop {n}" for n in (6, 5, 3, 2, 1, 0)]  # Shop 4 is inactive
+    assert [body["next_after"] is None for body in pages] == [False, False, True]
+    link = client.get("/api/clients?limit=2&active=true&junk=1",
+                      headers=api_headers).headers["Link"]
+    assert "active=true" in link and "junk" not in link
+
+
+def test_a_clients_cursor_that_was_altered_or_is_from_another_list_is_a_422(
+        client, api_headers, prov):
+    _shops(3)
+    cursor = client.get("/api/clients?limit=1", headers=api_headers).headers["X-Next-Cursor"]
+    calls_cursor = encode_cursor("calls", 2)
+    payload, _, signature = cursor.partition(".")
+    forged = encode_cursor("clients", 1).partition(".")[0] + "." + signature
+    for query in ({"cursor": _tampered(cursor)}, {"cursor": calls_cursor}, {"cursor": forged},
+                  {"cursor": "not-a-cursor"}, {"cursor": cursor, "after": 3}):
+        response = client.get("/api/clients", query_string=query, headers=api_headers)
+        assert response.status_code == 422, query
+        assert set(response.get_json()["errors"]) & {"cursor", "after"}
 
 
 def test_patch_client_changes_settings_and_rejects_bad_hours(client, api_headers, prov):
@@ -175,9 +267,8 @@ def test_ids_no_row_can_have_are_problems_not_server_errors(client, api_headers,
         assert response.mimetype == "application/problem+json"
     response = client.get(f"/api/clients?after={too_big}", headers=api_headers)
     assert response.status_code == 422 and "after" in response.get_json()["errors"]
-    from ringly.paging import encode_cursor
-
     client_id, _ = provisioned_client()
-    response = client.get(f"/api/clients/{client_id}/calls?cursor={encode_cursor(too_big)}",
+    too_far = encode_cursor("calls", too_big)  # signed by the API, yet no id can be this big
+    response = client.get(f"/api/clients/{client_id}/calls?cursor={too_far}",
                           headers=api_headers)
     assert response.status_code == 422 and "cursor" in response.get_json()["errors"]

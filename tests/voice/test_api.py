@@ -135,6 +135,24 @@ def test_appointments_page_soonest_first_within_a_range(app, client, api_headers
     assert [a["customer_name"] for rows in pages for a in rows] == ["Caller 2", "Caller 3"]
 
 
+def test_a_cursor_is_good_only_for_the_list_that_gave_it_out(app, client, api_headers):
+    client_id = make_client(app)
+    with app.app_context():
+        db.session.add_all([Call(call_sid=f"CA{n:032d}", client_id=client_id, state={})
+                            for n in range(3)])
+        db.session.commit()
+        db.session.remove()
+    cursor = client.get(f"/api/clients/{client_id}/calls?limit=1",
+                        headers=api_headers).headers["X-Next-Cursor"]
+    assert client.get(f"/api/clients/{client_id}/calls?cursor={cursor}",
+                      headers=api_headers).status_code == 200
+    for route in ("messages", "appointments"):
+        response = client.get(f"/api/clients/{client_id}/{route}?cursor={cursor}",
+                              headers=api_headers)
+        assert response.status_code == 422, route
+        assert "cursor" in response.get_json()["errors"]
+
+
 def test_bad_paging_arguments_are_problems(app, client, api_headers):
     client_id = make_client(app)
     base = f"/api/clients/{client_id}"
