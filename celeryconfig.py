@@ -37,4 +37,9 @@ beat_schedule = {
         "task": tasks.SWEEP_STALE_JOBS,
         "schedule": timedelta(minutes=1),
     },
+    # Rendered audio not played for AUDIO_CACHE_RETENTION_DAYS, or over AUDIO_CACHE_MAX_MB.
+    "trim-audio-cache": {
+        "task": tasks.TRIM_AUDIO_CACHE,
+        "schedule": timedelta(hours=1),
+    },
 }

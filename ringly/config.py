@@ -60,6 +60,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(_float(env, name, default))
 
 
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if not value > 0:
+        raise ConfigurationError(f"{name} must be more than 0, not {env.get(name)!r}")
+    return value
+
+
 def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the app's settings from environment variables."""
     env = os.environ if env is None else env
@@ -113,6 +120,9 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "AUDIO_CACHE_DIR": env.get("AUDIO_CACHE_DIR") or None,
         "ELEVENLABS_BREAKER_THRESHOLD": _int(env, "ELEVENLABS_BREAKER_THRESHOLD", 3),
         "ELEVENLABS_BREAKER_COOLDOWN": _float(env, "ELEVENLABS_BREAKER_COOLDOWN", 60.0),
+        # The audio cache: its cap, and how long an unplayed file is kept (ringly/voice/rendering).
+        "AUDIO_CACHE_MAX_MB": _positive(env, "AUDIO_CACHE_MAX_MB", 1024.0),
+        "AUDIO_CACHE_RETENTION_DAYS": _positive(env, "AUDIO_CACHE_RETENTION_DAYS", 30.0),
         "VALIDATE_TWILIO_SIGNATURES": True,
         "PURCHASES_PER_HOUR_LIMIT": _int(env, "PURCHASES_PER_HOUR_LIMIT", 100),
         "NUMBERS_TOTAL_LIMIT": _int(env, "NUMBERS_TOTAL_LIMIT", 1000),

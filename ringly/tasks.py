@@ -18,6 +18,7 @@ SEND_MESSAGE = "ringly.messaging.send_message"
 
 RENDER_LINE = "ringly.voice.render_line"
 RENDER_CLIENT_PROMPTS = "ringly.voice.render_client_prompts"
+TRIM_AUDIO_CACHE = "ringly.voice.trim_audio_cache"
 
 ALL = frozenset(value for name, value in dict(globals()).items()
                 if name.isupper() and isinstance(value, str))

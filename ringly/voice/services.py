@@ -52,9 +52,10 @@ _UPDATE_CALL = CALLS.update().where(CALLS.c.id == sa.bindparam("call_id"))
 _STATE_QUERY = sa.select(CALLS.c.state).where(CALLS.c.call_sid == sa.bindparam("sid"))
 
 
-def _scene(locale: str, turn: int) -> Scene:
-    library = audio_library()
-    return Scene(locale, current_app.config["WEBHOOK_BASE_URL"], turn, library.audio_url)
+def _scene(locale: str, turn: int, client: Client | None = None) -> Scene:
+    # Fixed lines and the client's own lines may be ElevenLabs audio; a caller's data is Polly's.
+    voice = audio_library().voice_for(client)
+    return Scene(locale, current_app.config["WEBHOOK_BASE_URL"], turn, voice)
 
 
 def _ctx(call_sid: str, caller: str | None, state: dict[str, Any], client: Client, locale: str,
@@ -62,7 +63,7 @@ def _ctx(call_sid: str, caller: str | None, state: dict[str, Any], client: Clien
     base = current_app.config["WEBHOOK_BASE_URL"]
     persona = flow.PERSONA[locale]
     return Ctx(client=client, caller=caller, call_sid=call_sid, state=dict(state or {}),
-               scene=_scene(locale, turn), now=now,
+               scene=_scene(locale, turn, client), now=now,
                transcription_url=f"{base}/voice/{persona}/transcription")
 
 

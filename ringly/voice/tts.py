@@ -1,20 +1,24 @@
 """Rachel's and Lina's voices: ElevenLabs audio from a shared file cache, Polly when not ready.
 
-A webhook only ever looks the audio up (a set lookup, else one file stat); rendering happens in
-the `ringly.voice.render_line` task, behind a circuit breaker whose state is a file in the same
-cache folder, so every web and worker process on the host sees it.
+Only fixed lines and each client's own lines are ever rendered (see `ringly.voice.lines`); a line
+with a caller's data is Polly's. A webhook only ever looks the audio up (a dict lookup, else one
+file system call per line per hour, which also marks the file as played for the cache's
+eviction); rendering happens in tasks, behind a circuit breaker whose state is a file in the
+same cache folder, so every web and worker process on the host sees it.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
+import math
 import os
 import queue
 import re
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +29,7 @@ from flask import Flask, current_app
 from ringly import tasks
 from ringly.queue import enqueue_after_commit
 from ringly.signals import client_wording_changed
+from ringly.voice.lines import client_lines, static_lines
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +37,25 @@ POLLY = {"en": ("Polly.Joanna-Neural", "en-US"), "es": ("Polly.Lupe-Neural", "es
 VOICE_SETTINGS = {"stability": 0.5, "similarity_boost": 0.75}
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 BREAKER_FILE = ".elevenlabs-breaker.json"
+# A line a webhook found is looked at again (and its file's mtime set: "played") at most this
+# often per process; the cache's eviction counts a file as unused from that mtime.
+PLAYED_EVERY_S = 3600.0
+# A queued rendering is asked for again at most this often per line (or client) per process.
+REQUEST_EVERY_S = 60.0
+
+AudioUrl = Callable[[str, str], "str | None"]
 
 
 class RenderFailed(Exception):
     """ElevenLabs did not return audio for a line."""
+
+
+class CacheFull(Exception):
+    """The audio cache is at AUDIO_CACHE_MAX_MB: nothing more is rendered until it is trimmed."""
+
+
+def _polly_only(text: str, locale: str) -> str | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -62,14 +82,18 @@ class AudioLibrary:
         self.base_url = config["WEBHOOK_BASE_URL"]
         self.breaker_threshold = int(config.get("ELEVENLABS_BREAKER_THRESHOLD", 3))
         self.breaker_cooldown = float(config.get("ELEVENLABS_BREAKER_COOLDOWN", 60.0))
-        # Hashes seen on disk by this process: after the first hit a line costs a set lookup.
-        self._known: set[str] = set()
-        # Lines this process queued recently, so a busy line is queued once, not per call.
-        self._requested: dict[str, float] = {}
+        self.max_bytes = int(float(config.get("AUDIO_CACHE_MAX_MB", 1024)) * 1024 * 1024)
+        self.retention_days = float(config.get("AUDIO_CACHE_RETENTION_DAYS", 30))
+        self.static = frozenset(static_lines())
+        # Hash -> when this process last found (and touched) its file: after that, a line costs
+        # a dict lookup for an hour.
+        self._played: dict[str, float] = {}
+        # Renderings this process queued recently, so a busy line is queued once, not per call.
+        self._requested: dict[str | int, float] = {}
         self._breaker_checked = (0.0, False)
         self._hashes: dict[tuple[str, str], str] = {}
         self._celery = app.extensions.get("celery")
-        self._outbox: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
+        self._outbox: queue.SimpleQueue[tuple[str, tuple[Any, ...]]] = queue.SimpleQueue()
         self._sender_pid = 0
         self._sender_lock = threading.Lock()
 
@@ -90,33 +114,81 @@ class AudioLibrary:
         return self.directory / f"{line_hash}.mp3"
 
     def is_cached(self, line_hash: str) -> bool:
-        if line_hash in self._known:
+        """Whether the line's file is there now (one stat; for workers and the audio route)."""
+        return self.path_for(line_hash).is_file()
+
+    def is_static(self, text: str, locale: str) -> bool:
+        return (text, locale) in self.static
+
+    def playable(self, line_hash: str) -> bool:
+        """Whether the line's file is there, marking it played; the file system is asked at most
+        once an hour per line and process (a webhook must not wait on the disk)."""
+        now = time.monotonic()
+        if now - self._played.get(line_hash, -math.inf) < PLAYED_EVERY_S:
             return True
-        if self.path_for(line_hash).is_file():
-            self._known.add(line_hash)
-            return True
-        return False
+        path = self.path_for(line_hash)
+        try:
+            os.utime(path)  # there, and now counts as played (its mtime)
+        except FileNotFoundError:
+            self._played.pop(line_hash, None)
+            return False
+        except OSError:  # a read-only mount: the file can still be played
+            if not path.is_file():
+                return False
+        if len(self._played) > 50_000:
+            self._played.clear()
+        self._played[line_hash] = now
+        return True
 
     def audio_url(self, text: str, locale: str) -> str | None:
-        """The URL of the line's audio if rendered; otherwise None, and the render is queued."""
-        if not self.enabled:
+        """The URL of a fixed line's audio if rendered; otherwise None, and the rendering is
+        queued. Any other line is Polly's (see `voice_for` for a client's own lines)."""
+        if not self.enabled or (text, locale) not in self.static:
             return None
         line_hash = self.line_hash(text, locale)
-        if self.is_cached(line_hash):
+        if self.playable(line_hash):
             return f"{self.base_url}/audio/{line_hash}.mp3"
-        self._request_render(line_hash, text, locale)
+        self._request(line_hash, "line", (text, locale))
         return None
 
-    def _request_render(self, line_hash: str, text: str, locale: str) -> None:
+    def voice_for(self, client: Any | None) -> AudioUrl:
+        """How a call to `client` voices a line: fixed lines and the client's own lines from the
+        cache; a line with a caller's data (name, time, code, digits) is Polly's, and is never
+        looked up, queued or cached."""
+        if not self.enabled:
+            return _polly_only
+        own: set[tuple[str, str]] | None = None
+
+        def audio_url(text: str, locale: str) -> str | None:
+            nonlocal own
+            if (text, locale) in self.static:
+                return self.audio_url(text, locale)
+            if client is None:
+                return None
+            if own is None:  # worked out once per turn, and only when a non-fixed line is said
+                own = set(client_lines(client))
+            if (text, locale) not in own:
+                return None
+            line_hash = self.line_hash(text, locale)
+            if self.playable(line_hash):
+                return f"{self.base_url}/audio/{line_hash}.mp3"
+            # Normally rendered when the client was provisioned or changed; this catches a
+            # rendering that failed then.
+            self._request(client.id, "client", (client.id,))
+            return None
+
+        return audio_url
+
+    def _request(self, key: str | int, kind: str, args: tuple[Any, ...]) -> None:
         now = time.monotonic()
-        if now - self._requested.get(line_hash, -1e9) < 60 or self.breaker_open():
+        if now - self._requested.get(key, -math.inf) < REQUEST_EVERY_S or self.breaker_open():
             return
         if len(self._requested) > 10_000:
             self._requested.clear()
-        self._requested[line_hash] = now
+        self._requested[key] = now
         # Handed to a sender thread: the webhook waits on neither ElevenLabs nor the broker.
         self._start_sender()
-        self._outbox.put((text, locale))
+        self._outbox.put((kind, args))
 
     def _start_sender(self) -> None:
         if self._sender_pid == os.getpid():
@@ -130,9 +202,12 @@ class AudioLibrary:
 
     def _send_renders(self) -> None:
         while True:
-            text, locale = self._outbox.get()
+            kind, args = self._outbox.get()
             try:
-                self._celery.send_task(tasks.RENDER_LINE, args=(text, locale))
+                if kind == "client":
+                    self._celery.send_task(tasks.RENDER_CLIENT_PROMPTS, args=args)
+                else:
+                    self._celery.send_task(tasks.RENDER_LINE, args=args)
             except Exception:
                 # The next call needing the line asks again after the dedupe window.
                 log.warning("could not queue the rendering of a line", exc_info=True)
@@ -185,6 +260,9 @@ class AudioLibrary:
             raise RenderFailed("ELEVENLABS_API_KEY is not set")
         if self.breaker_open():
             raise RenderFailed("circuit breaker open")
+        # Checked before paying ElevenLabs for audio that could not be kept.
+        if self.cache_bytes() >= self.max_bytes:
+            raise CacheFull(f"the audio cache holds {self.max_bytes // 2**20} MB or more")
         voice = self.voices[locale]
         try:
             response = requests.post(
@@ -206,8 +284,23 @@ class AudioLibrary:
             out.write(response.content)
         # Atomic: a web process never serves half a file.
         os.replace(temp, self.path_for(line_hash))
-        self._known.add(line_hash)
         return line_hash
+
+    def cached_files(self) -> list[tuple[str, os.stat_result]]:
+        """Every rendered line in the cache: (hash, stat)."""
+        files = []
+        with os.scandir(self.directory) as entries:
+            for entry in entries:
+                name, _, suffix = entry.name.partition(".")
+                if suffix == "mp3" and HASH_RE.match(name):
+                    try:
+                        files.append((name, entry.stat()))
+                    except FileNotFoundError:
+                        continue  # evicted meanwhile
+        return files
+
+    def cache_bytes(self) -> int:
+        return sum(stat.st_size for _, stat in self.cached_files())
 
 
 def init_app(app: Flask) -> None:

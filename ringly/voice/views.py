@@ -74,7 +74,7 @@ def audio(name: str):
         abort(404)
     library = audio_library()
     path = library.path_for(name)
-    if not library.is_cached(name):
+    if not library.playable(name):  # also marks it played, at most hourly (cache eviction)
         abort(404)
     return send_file(path, mimetype="audio/mpeg", max_age=31536000, conditional=True,
                      etag=name)

@@ -10,7 +10,8 @@ from flask import Flask
 
 from ringly import create_app
 from ringly.db import db
-from ringly.voice.rendering import render_client_prompts, static_lines
+from ringly.voice.lines import static_lines
+from ringly.voice.rendering import prompt_lines, render_client_prompts
 from ringly.voice.tts import RenderFailed, audio_library
 from tests.support.tasks import record_sent_tasks
 from tests.support.worker import WorkerProcess
@@ -95,9 +96,10 @@ def test_client_prompts_render_every_static_line_in_both_voices(voiced_app, sand
     with voiced_app.app_context():
         from ringly.clients.models import Client
 
-        lines = static_lines(db.session.get(Client, client_id))
+        lines = prompt_lines(db.session.get(Client, client_id))
         assert ("Welcome to the smile studio.", "en") in lines
         assert {locale for _, locale in lines} == {"en", "es"}
+        assert set(static_lines()) <= set(lines)
         assert render_client_prompts(client_id) == len(lines)
         assert render_client_prompts(client_id) == 0  # cached: nothing is fetched again
     phone = Phone(voiced_app.test_client(), voiced_app)
@@ -165,3 +167,92 @@ def test_completed_provisioning_queues_rendering_of_the_new_clients_prompts(
         assert saga.advance(job_id, verifier=lambda url, number: None) == "completed"
         db.session.remove()
     assert ("ringly.voice.render_client_prompts", (client_id,)) in sent
+
+
+def _heard_in(root) -> list[tuple[str, str]]:
+    """(tag, text or URL) of everything the caller hears in a document, in order."""
+    return [(el.tag, el.text or "") for el in root.iter() if el.tag in ("Say", "Play")]
+
+
+def _book_by_phone(app: Flask) -> Phone:
+    phone = Phone(app.test_client(), app)
+    phone.dial_in()
+    phone.press("1")  # English
+    phone.press("1")  # book
+    phone.say("Maria Lopez")
+    phone.press("1")  # the number calling
+    phone.say("tomorrow at 10 am")
+    phone.press("1")  # confirmed
+    return phone
+
+
+def _wait_for(sent: list, item: tuple, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while item not in sent and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert item in sent, sent
+
+
+def test_lines_with_a_callers_data_are_polly_and_never_queued_for_rendering(
+        voiced_app, sandbox, monkeypatch):
+    make_client(voiced_app)
+    sent = record_sent_tasks(voiced_app, monkeypatch)
+    phone = _book_by_phone(voiced_app)
+    assert "You're booked for" in phone.said_last()
+    # A fixed line asked for last: the sender thread hands renderings over in order, so once it
+    # is sent, everything the call asked for has been.
+    with voiced_app.app_context():
+        sentinel = audio_library().audio_url("Sorry, I didn't hear anything.", "en")
+    assert sentinel is None
+    _wait_for(sent, ("ringly.voice.render_line", ("Sorry, I didn't hear anything.", "en")))
+    rendered = [args for name, args in sent if name == "ringly.voice.render_line"]
+    assert rendered and set(rendered) <= set(static_lines())
+    everything = repr(sent)
+    for private in ("Maria", "I have", "booked", "10 AM", "+1312"):
+        assert private not in everything
+
+
+def test_once_rendered_only_fixed_and_client_lines_play_even_if_a_callers_line_is_cached(
+        voiced_app, sandbox):
+    client_id = make_client(voiced_app)
+    with voiced_app.app_context():
+        render_client_prompts(client_id)
+        library = audio_library()
+        # Audio of a line with a caller's data (left by an older version, say) is not played.
+        from ringly.wording import prompt
+        library.render(prompt("ask_phone", "en", name="Maria Lopez"), "en")
+    phone = _book_by_phone(voiced_app)
+    heard = [item for root in phone.documents for item in _heard_in(root)]
+    played = [text for tag, text in heard if tag == "Play"]
+    said = [text for tag, text in heard if tag == "Say"]
+    assert len(played) >= 6  # menus, greeting, questions
+    assert [text for text in said if "Maria Lopez" in text]
+    assert [text for text in said if text.startswith("I have ")]
+    assert [text for text in said if text.startswith("You're booked for")]
+    assert len(said) == 3
+
+
+def test_a_clients_own_line_not_rendered_yet_queues_the_clients_prompts(
+        voiced_app, sandbox, monkeypatch):
+    client_id = make_client(voiced_app, custom_greeting="Welcome to the smile studio.")
+    sent = record_sent_tasks(voiced_app, monkeypatch)
+    for caller in ("+13125550181", "+13125550182"):
+        phone = Phone(voiced_app.test_client(), voiced_app, caller=caller)
+        phone.dial_in()
+        phone.press("1")
+        assert ("Say", "Welcome to the smile studio.") in _heard_in(phone.last)
+    _wait_for(sent, ("ringly.voice.render_client_prompts", (client_id,)))
+    time.sleep(0.1)
+    # Once a minute per process, however many calls ask.
+    assert sent.count(("ringly.voice.render_client_prompts", (client_id,))) == 1
+
+
+def test_the_render_line_task_refuses_any_line_that_is_not_fixed(voiced_app, sandbox):
+    from ringly.voice.rendering import render_static_line
+
+    with voiced_app.app_context():
+        library = audio_library()
+        private = "Thanks, Maria Lopez. Please enter or say your phone number."
+        assert render_static_line(private, "en") is False
+        assert not library.is_cached(library.line_hash(private, "en"))
+        assert render_static_line("Sorry, I didn't hear anything.", "en") is True
