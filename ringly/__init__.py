@@ -79,8 +79,12 @@ def _api_spec_options() -> dict[str, Any]:
 
 
 def _configure_logging(app: Flask) -> None:
+    from ringly import logs
+
+    level = app.config["LOG_LEVEL"]
     if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=os.environ.get("LOG_LEVEL", "INFO"),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The twilio library logs every request with its query (callers' numbers) at INFO.
+    logging.getLogger("twilio").setLevel(logging.NOTSET if level == "DEBUG" else logging.WARNING)
+    logs.configure(level, secrets=(app.config.get(name) for name in (
+        "TWILIO_AUTH_TOKEN", "ELEVENLABS_API_KEY", "SECRET_KEY")))

@@ -67,6 +67,14 @@ def _positive(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _log_level(env: Mapping[str, str]) -> str:
+    level = (env.get("LOG_LEVEL") or "INFO").strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigurationError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, "
+                                 f"not {env.get('LOG_LEVEL')!r}")
+    return level
+
+
 def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the app's settings from environment variables."""
     env = os.environ if env is None else env
@@ -123,6 +131,8 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         # The audio cache: its cap, and how long an unplayed file is kept (ringly/voice/rendering).
         "AUDIO_CACHE_MAX_MB": _positive(env, "AUDIO_CACHE_MAX_MB", 1024.0),
         "AUDIO_CACHE_RETENTION_DAYS": _positive(env, "AUDIO_CACHE_RETENTION_DAYS", 30.0),
+        # At DEBUG, logs show callers' full numbers and the twilio library's request lines.
+        "LOG_LEVEL": _log_level(env),
         "VALIDATE_TWILIO_SIGNATURES": True,
         "PURCHASES_PER_HOUR_LIMIT": _int(env, "PURCHASES_PER_HOUR_LIMIT", 100),
         "NUMBERS_TOTAL_LIMIT": _int(env, "NUMBERS_TOTAL_LIMIT", 1000),
