@@ -70,7 +70,9 @@ def _api_blueprints() -> list:
 def _api_spec_options() -> dict[str, Any]:
     return {
         "info": {"description": "Ringly's API: provisioning numbers and reading what the "
-                 "receptionist recorded. Every route needs `Authorization: Bearer <key>`."},
+                 "receptionist recorded. Every route needs `Authorization: Bearer <key>` "
+                 "with the scope its operation names in `x-required-scope` (`read`, "
+                 "`provision` or `admin`; 403 without it)."},
         "security": [{"bearerAuth": []}],
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},

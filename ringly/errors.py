@@ -51,6 +51,12 @@ class Unauthorized(RinglyError):
     kind, title = "unauthorized", "Unauthorized"
 
 
+class Forbidden(RinglyError):
+    """The caller is known but may not do this (e.g. its API key lacks a scope)."""
+
+    kind, title = "forbidden", "Forbidden"
+
+
 class LimitExceeded(RinglyError):
     kind, title = "limit-exceeded", "Limit exceeded"
 
@@ -64,6 +70,7 @@ STATUS_BY_ERROR: dict[type[RinglyError], int] = {
     Conflict: 409,
     InvalidInput: 422,
     Unauthorized: 401,
+    Forbidden: 403,
     LimitExceeded: 429,
     UpstreamUnavailable: 503,
 }

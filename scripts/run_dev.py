@@ -38,7 +38,9 @@ def development_key(env: dict[str, str], instance: Path) -> str:
         key_file.write_text("rk_dev_" + secrets.token_urlsafe(24) + "\n")
         key_file.chmod(0o600)
     raw_key = key_file.read_text().strip()
-    run_once([str(BIN / "flask"), "--app", "wsgi", "keys", "ensure", "development", raw_key], env)
+    # Every scope: the development key is for trying the whole API against the sandbox.
+    run_once([str(BIN / "flask"), "--app", "wsgi", "keys", "ensure", "development", raw_key,
+              "--scope", "read", "--scope", "provision", "--scope", "admin"], env)
     return raw_key
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from ringly import create_app
+from ringly.admin.scopes import SCOPES
 from ringly.admin.services import create_api_key
 from ringly.db import db
 from tests.support.databases import backend, fresh_postgres_database, fresh_sqlite_database
@@ -133,7 +134,8 @@ def client(app: Flask):
 @pytest.fixture
 def api_key(app: Flask) -> str:
     with app.app_context():
-        _, raw_key = create_api_key(f"test-{uuid.uuid4().hex[:6]}")
+        # Every scope: tests of what a scope forbids make their own keys (tests/admin/).
+        _, raw_key = create_api_key(f"test-{uuid.uuid4().hex[:6]}", SCOPES)
         db.session.remove()
     return raw_key
 

@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ringly.db import UTCDateTime, db, utcnow
 
+# What a key may do (see ringly/admin/scopes.py): stored as the names, sorted, space-separated.
+DEFAULT_SCOPES_TEXT = "provision read"
+
 
 class ApiKey(db.Model):
     __tablename__ = "api_keys"
@@ -18,9 +21,20 @@ class ApiKey(db.Model):
     # The first characters of the key, to tell keys apart in listings; never enough to use.
     prefix: Mapped[str] = mapped_column(sa.String(16))
     key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(
+        sa.String(64), default=DEFAULT_SCOPES_TEXT, server_default=DEFAULT_SCOPES_TEXT
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+    @property
+    def scope_list(self) -> list[str]:
+        return sorted(self.scope_set)
 
 
 class AuditEvent(db.Model):
@@ -30,6 +44,13 @@ class AuditEvent(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(64), index=True)
     subject_type: Mapped[str | None] = mapped_column(sa.String(32))
     subject_id: Mapped[str | None] = mapped_column(sa.String(64))
+    # The client the event concerns, kept as a plain number: the trail outlives the rows.
+    client_id: Mapped[int | None] = mapped_column(index=True)
+    # Who did it: "api key NAME", "cli keys create", "task NAME", "webhook PATH" or "system".
+    actor: Mapped[str] = mapped_column(sa.String(128), default="system")
+    api_key_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("api_keys.id", ondelete="SET NULL"), index=True
+    )
     message: Mapped[str] = mapped_column(sa.Text)
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

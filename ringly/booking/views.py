@@ -7,6 +7,7 @@ from functools import partial
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ringly.admin.scopes import READ, requires_scope
 from ringly.booking import services
 from ringly.booking.schemas import AppointmentListArgsSchema, AppointmentSchema
 from ringly.clients.services import client_page
@@ -33,6 +34,7 @@ APPOINTMENT_PAGES = Keyset(
 class ClientAppointments(MethodView):
     @blp.arguments(AppointmentListArgsSchema, location="query")
     @blp.response(200, AppointmentSchema(many=True), headers=LINK_HEADERS)
+    @requires_scope(READ)
     def get(self, args, client_id: int):
         """Appointments soonest first (cancelled ones included), `limit` per page (next page:
         the `Link` header); `from` and `to` keep those starting in [from, to)."""

@@ -71,10 +71,11 @@ def client_page(client_id: int, keyset: Keyset, args: dict[str, Any],
 
 def update_client(client_id: int, changes: dict[str, Any]) -> Client:
     client = get_client(client_id)
+    before = {name: getattr(client, name) for name in changes}
     for name, value in changes.items():
         setattr(client, name, value)
     record_event("client.updated", f"client {client.id} updated: {', '.join(sorted(changes))}",
-                 subject=client)
+                 subject=client, data={"before": before, "after": changes})
     if {"custom_greeting", "business_name", "business_hours"} & changes.keys():
         client_wording_changed.send(client.id)
     db.session.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ringly.admin.scopes import ADMIN, PROVISION, READ, requires_scope
 from ringly.paging import LINK_HEADERS, respond
 from ringly.provisioning import client_numbers
 from ringly.provisioning.schemas import (
@@ -26,6 +27,7 @@ class SearchNumbers(MethodView):
     # Every field has a default, so no body at all searches with the defaults.
     @blp.arguments(SearchNumbersSchema, required=False)
     @blp.response(200, SearchNumbersResultSchema)
+    @requires_scope(PROVISION, rate_limit="search")
     def post(self, params):
         """Numbers for sale (one Twilio search); Twilio errors carry `twilio_code`."""
         return client_numbers.search_numbers(params)
@@ -35,6 +37,7 @@ class SearchNumbers(MethodView):
 class AccountNumbers(MethodView):
     @blp.arguments(AccountNumbersArgsSchema, location="query")
     @blp.response(200, AccountNumbersSchema, headers=LINK_HEADERS)
+    @requires_scope(ADMIN)  # the whole Twilio account, every client's number
     def get(self, args):
         """One page of the account's numbers (in Twilio's order), each with its client or
         unassigned; the next page is at the `Link` header (or pass `next_page_token` as
@@ -46,12 +49,14 @@ class AccountNumbers(MethodView):
 @blp.route("/<int:client_id>/number")
 class ClientNumber(MethodView):
     @blp.response(200, ClientNumberSchema)
+    @requires_scope(READ)
     def get(self, client_id: int):
         """The client and its number's live details at Twilio."""
         return client_numbers.client_number(client_id)
 
     @blp.arguments(ReleaseArgsSchema, location="query")
     @blp.response(200, ReleaseResultSchema)
+    @requires_scope(ADMIN)
     def delete(self, args, client_id: int):
         """Release the number (or `?quarantine_days=N`: keep it N days, then release)."""
         return client_numbers.release_client_number(client_id, args.get("quarantine_days"))
@@ -60,6 +65,7 @@ class ClientNumber(MethodView):
 @blp.route("/<int:client_id>/number/webhooks")
 class ClientNumberWebhooks(MethodView):
     @blp.response(200, WebhooksResultSchema)
+    @requires_scope(ADMIN)
     def put(self, client_id: int):
         """Re-apply voice, voice fallback, SMS and status callback URLs (all POST)."""
         return client_numbers.update_client_webhooks(client_id)

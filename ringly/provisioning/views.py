@@ -7,6 +7,7 @@ from flask import Response, json, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ringly.admin.scopes import PROVISION, READ, requires_scope
 from ringly.errors import InvalidInput
 from ringly.provisioning import presenters, services
 from ringly.provisioning.schemas import (
@@ -48,6 +49,7 @@ class Provision(MethodView):
                       description="Accepted: poll the job at the Location header")
     @blp.alt_response(200, schema=ProvisionFinishedSchema,
                       description="With `Prefer: wait=N`, the job ended within N seconds")
+    @requires_scope(PROVISION, rate_limit="provision")
     def post(self, body):
         """Create a client and a provisioning job; the number is bought by a worker."""
         key = request.headers.get("Idempotency-Key")
@@ -72,6 +74,7 @@ class Provision(MethodView):
 @blp.route("/provisioning-jobs/<job_id>")
 class ProvisioningJobResource(MethodView):
     @blp.response(200, JobSchema)
+    @requires_scope(READ)
     def get(self, job_id: str):
         """A job's state, step, attempts and timestamps; its result or error when finished."""
         job = services.get_job(job_id)
