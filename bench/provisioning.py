@@ -75,6 +75,8 @@ def main() -> None:
             "LOG_LEVEL": "WARNING",
             # The default hourly cap (100) would stop the run; the guard is tested elsewhere.
             "PURCHASES_PER_HOUR_LIMIT": str(args.jobs * 2),
+            # Likewise the per-key provisioning rate limit (30/minute): one key sends them all.
+            "RATE_LIMIT_PROVISION": f"{args.jobs * 2}/minute",
         }
         app = create_app({"ENVIRON": env, "INSTANCE_PATH": tmp})
         with app.app_context():

@@ -17,7 +17,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: config, extensions, Celery, Twilio gateway, blueprints, errors."""
     import ringly.models  # noqa: F401  (the whole schema, for Alembic)
     from ringly import errors, health, telephony, text
-    from ringly.admin import auth, cli
+    from ringly.admin import auth, cli, limits
     from ringly.config import describe_mode, load_config
     from ringly.db import RowIdConverter, db, migrate
     from ringly.docs_assets import init_app as init_docs_assets
@@ -46,7 +46,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api = errors.RinglyApi(app)
     for blueprint in _api_blueprints():
         api.register_blueprint(blueprint)
-    for module in (health, auth, text, errors, cli, voice_views, messaging_views,
+    # auth before limits: requests are counted per API key, once the key is known.
+    for module in (health, auth, limits, text, errors, cli, voice_views, messaging_views,
                    provisioning_cli):
         module.init_app(app)
     init_docs_assets(app)
@@ -72,7 +73,8 @@ def _api_spec_options() -> dict[str, Any]:
         "info": {"description": "Ringly's API: provisioning numbers and reading what the "
                  "receptionist recorded. Every route needs `Authorization: Bearer <key>` "
                  "with the scope its operation names in `x-required-scope` (`read`, "
-                 "`provision` or `admin`; 403 without it)."},
+                 "`provision` or `admin`; 403 without it), and is rate-limited per key in "
+                 "the group named in `x-rate-limit-group` (429 with `Retry-After`)."},
         "security": [{"bearerAuth": []}],
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},

@@ -146,6 +146,12 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "PROVISIONING_STALE_AFTER": _float(env, "PROVISIONING_STALE_AFTER", 120.0),
         "PROVISIONING_SEARCH_PAGE_SIZE": _int(env, "PROVISIONING_SEARCH_PAGE_SIZE", 30),
         "IDEMPOTENCY_KEY_RETENTION_HOURS": _float(env, "IDEMPOTENCY_KEY_RETENTION_HOURS", 48.0),
+        # Requests per API key in each limit group (ringly/admin/limits.py), Flask-Limiter's
+        # notation: "30/minute", "10/second;500/hour".
+        "RATE_LIMIT_PROVISION": env.get("RATE_LIMIT_PROVISION") or "30/minute",
+        "RATE_LIMIT_SEARCH": env.get("RATE_LIMIT_SEARCH") or "120/minute",
+        "RATE_LIMIT_READ": env.get("RATE_LIMIT_READ") or "600/minute",
+        "RATE_LIMIT_WRITE": env.get("RATE_LIMIT_WRITE") or "60/minute",
         # A larger body is refused (413 problem) before it is read: no request needs more.
         "MAX_CONTENT_LENGTH": _int(env, "MAX_REQUEST_BYTES", 1_048_576),
         # Twilio's REST answers carry no number price; these are its US list prices per month.

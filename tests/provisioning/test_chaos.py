@@ -73,7 +73,9 @@ def test_provisioning_survives_faults_kills_and_a_redis_restart(
 ):
     env = {**service_env, "CELERY_BROKER_URL": chaos_redis.url,
            "CELERY_QUEUE": f"ringly-chaos-{uuid.uuid4().hex[:6]}",
-           "PROVISIONING_STALE_AFTER": "4", "PURCHASES_PER_HOUR_LIMIT": "1000"}
+           "PROVISIONING_STALE_AFTER": "4", "PURCHASES_PER_HOUR_LIMIT": "1000",
+           # One key sends every provision: the per-key rate limit is not what this tests.
+           "RATE_LIMIT_PROVISION": "1000/minute"}
     chaos_app = create_app({"ENVIRON": env, "INSTANCE_PATH": str(tmp_path / "instance")})
     api = chaos_app.test_client()
     with chaos_app.app_context():
