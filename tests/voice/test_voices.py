@@ -9,6 +9,8 @@ import pytest
 from flask import Flask
 
 from ringly import create_app
+from ringly.admin.scopes import SCOPES
+from ringly.admin.services import create_api_key
 from ringly.db import db
 from ringly.voice.lines import static_lines
 from ringly.voice.rendering import prompt_lines, render_client_prompts
@@ -127,10 +129,9 @@ def test_worker_renders_lines_queued_by_a_call(voiced_app, voiced_env, tmp_path,
 
 
 def _api_headers(app: Flask) -> dict[str, str]:
-    from ringly.admin.services import create_api_key
-
     with app.app_context():
-        _, raw_key = create_api_key(f"voices-{uuid.uuid4().hex[:6]}")
+        # A client's settings are an admin's to change.
+        _, raw_key = create_api_key(f"voices-{uuid.uuid4().hex[:6]}", SCOPES)
     return {"Authorization": f"Bearer {raw_key}"}
 
 
