@@ -26,13 +26,6 @@ class _Settings:
 _settings = _Settings()
 
 
-def masked(number: str | None) -> str:
-    """A phone number as logs show it: its last four digits ("…0142")."""
-    if not number:
-        return "nobody"
-    return f"…{number[-4:]}" if len(number) > 4 else number
-
-
 def clean(text: str) -> str:
     """`text` without secrets, API keys and (unless at DEBUG) callers' full numbers."""
     for secret in _settings.secrets:
