@@ -16,6 +16,11 @@ log = logging.getLogger(__name__)
 
 _PENDING = "ringly_pending_tasks"
 REDIS_VISIBILITY_TIMEOUT = 600
+# A retried task waits out its countdown unacknowledged (the worker holds the message), then
+# runs for up to celeryconfig's task_time_limit (300 s) before its late ack: all of it must
+# end inside the visibility timeout, or Redis hands the task to a second worker. So no retry
+# waits longer than this, however long Twilio's Retry-After (tests/test_retry_delays.py).
+MAX_RETRY_DELAY = 240.0
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -37,6 +42,11 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app
+
+
+def retry_delay(seconds: float) -> float:
+    """A task's retry countdown: `seconds`, at most MAX_RETRY_DELAY (the retry asks again)."""
+    return min(max(seconds, 0.0), MAX_RETRY_DELAY)
 
 
 def get_celery() -> Celery:

@@ -13,7 +13,7 @@ from ringly.booking.slots import to_local
 from ringly.clients.models import Client
 from ringly.db import db, utcnow
 from ringly.messaging.models import Message
-from ringly.queue import enqueue_after_commit
+from ringly.queue import enqueue_after_commit, retry_delay
 from ringly.telephony import (
     PermanentTelephonyError,
     SentMessage,
@@ -101,7 +101,8 @@ def send_message(message_id: int) -> None:
         # Once the outcome is unknown it stays so until a lookup settles it.
         message.status = "unknown" if exc.outcome_unknown or message.status == "unknown" \
             else "retrying"
-        delay = exc.retry_after or min(300.0, 5.0 * 2 ** (message.attempts - 1))
+        # Capped: a day-long Retry-After would outlive the broker's visibility timeout.
+        delay = retry_delay(exc.retry_after or min(300.0, 5.0 * 2 ** (message.attempts - 1)))
         db.session.commit()
         raise SendLater(delay) from exc
     except PermanentTelephonyError as exc:

@@ -26,6 +26,7 @@ from ringly.provisioning.models import ProvisioningJob
 from ringly.provisioning.numbers import desired_webhooks, friendly_name
 from ringly.provisioning.states import JobState
 from ringly.provisioning.verification import VerificationFailed, verify_voice_entry
+from ringly.queue import retry_delay
 from ringly.signals import client_wording_changed
 from ringly.telephony import (
     IncomingNumber,
@@ -47,11 +48,13 @@ Verifier = Callable[[str, str], None]
 
 
 def backoff_delay(attempt: int, retry_after: float | None = None) -> float:
-    """Capped exponential backoff with full jitter, never shorter than Twilio's Retry-After."""
+    """Capped exponential backoff with full jitter, never shorter than Twilio's Retry-After,
+    and never longer than MAX_RETRY_DELAY (a longer wait outlives the broker's visibility
+    timeout and the task is delivered twice; the retry simply asks Twilio again)."""
     base = float(current_app.config.get("PROVISIONING_BACKOFF_BASE", 0.5))
     cap = float(current_app.config.get("PROVISIONING_BACKOFF_CAP", 30.0))
     delay = random.uniform(base / 2, min(cap, base * 2 ** max(attempt - 1, 0)))
-    return max(delay, retry_after or 0.0)
+    return retry_delay(max(delay, retry_after or 0.0))
 
 
 @contextmanager

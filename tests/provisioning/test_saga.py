@@ -1,6 +1,7 @@
 """The saga's steps in-process against the sandbox over HTTP: selection, purchase, recovery."""
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from ringly.provisioning import saga
 from ringly.provisioning.exceptions import RetryLater
 from ringly.provisioning.models import PhoneNumber, ProvisioningJob
 from ringly.provisioning.numbers import friendly_name
+from ringly.queue import MAX_RETRY_DELAY
 from tests.provisioning.conftest import make_job
 
 BODY = {"business_name": "Bella Salon", "email": "owner@bella.example", "country": "US"}
@@ -162,6 +164,18 @@ def test_transient_errors_are_retried_with_backoff_then_succeed(prov, sandbox, f
     assert job.attempts == 2
 
 
+def test_a_day_long_retry_after_is_retried_within_the_visibility_timeout(prov, sandbox):
+    sandbox.set_faults(rate_429=1.0, only=["search"], retry_after_s=86400)
+    job_id = make_job({**BODY, "areaCode": "415"}).id
+    with pytest.raises(RetryLater) as retry:
+        saga.advance(job_id)
+    assert 0 < retry.value.delay <= MAX_RETRY_DELAY  # the task's countdown
+    db.session.remove()
+    job = db.session.get(ProvisioningJob, job_id)
+    # The sweep waits for next_attempt_at: it is as soon as the retry, not a day away.
+    assert job.next_attempt_at <= datetime.now(UTC) + timedelta(seconds=MAX_RETRY_DELAY)
+
+
 def test_transient_errors_stop_at_the_attempt_cap(prov, sandbox):
     sandbox.set_faults(rate_503=1.0, only=["search"])
     job_id = make_job({**BODY, "areaCode": "415"}).id
@@ -194,8 +208,6 @@ def test_retry_after_lost_purchase_response_adopts_number_without_buying_again(p
 
 
 def test_job_found_mid_purchase_after_a_crash_looks_before_buying(prov, sandbox):
-    from datetime import UTC, datetime
-
     from ringly.provisioning.numbers import desired_webhooks
     from ringly.telephony import get_gateway
 
