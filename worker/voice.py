@@ -4,6 +4,7 @@ import logging
 from celery import shared_task
 
 from ringly import tasks
+from ringly.queue import retry_delay
 from ringly.voice import rendering
 from ringly.voice.tts import CacheFull, RenderFailed, audio_library
 
@@ -21,7 +22,7 @@ def render_line(self, text: str, locale: str) -> None:
     except RenderFailed as exc:
         if library.breaker_open() or not library.enabled:
             return  # the next call that needs the line queues it again once the breaker closes
-        raise self.retry(exc=exc, countdown=min(300, 10 * 2 ** self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=retry_delay(10 * 2 ** self.request.retries)) from exc
 
 
 @shared_task(name=tasks.RENDER_CLIENT_PROMPTS, bind=True, acks_late=True,
@@ -33,7 +34,7 @@ def render_client_prompts(self, client_id: int) -> int:
         log.warning("not rendering client %s's prompts: %s", client_id, exc)
         return 0
     except RenderFailed as exc:
-        raise self.retry(exc=exc, countdown=min(600, 30 * 2 ** self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=retry_delay(30 * 2 ** self.request.retries)) from exc
 
 
 @shared_task(name=tasks.TRIM_AUDIO_CACHE, acks_late=True)
