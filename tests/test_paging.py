@@ -56,14 +56,18 @@ def _resolve(spec: dict, schema: dict) -> dict:
     return schema
 
 
+def _rows(spec: dict, schema: dict) -> bool:
+    """An array of objects (rows), not of plain values such as a key's scopes."""
+    schema = _resolve(spec, schema)
+    return schema.get("type") == "array" and "properties" in _resolve(spec, schema["items"])
+
+
 def _is_list(spec: dict, operation: dict) -> bool:
-    """A GET whose answer is an array, or an object holding one (the original's page shapes)."""
+    """A GET whose answer is rows, or an object holding rows (the original's page shapes)."""
     content = operation["responses"].get("200", {}).get("content", {})
     schema = _resolve(spec, content.get("application/json", {}).get("schema", {}))
-    if schema.get("type") == "array":
-        return True
-    return any(_resolve(spec, prop).get("type") == "array"
-               for prop in schema.get("properties", {}).values())
+    return _rows(spec, schema) or any(
+        _rows(spec, prop) for prop in schema.get("properties", {}).values())
 
 
 def test_every_list_route_documents_limit_cursor_and_the_next_page_headers(cursor_app):

@@ -43,7 +43,11 @@ class ProvisioningJob(Timestamped, db.Model):
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     # Tag carried in the number's FriendlyName so a lost purchase response can be found again.
     tag: Mapped[str] = mapped_column(sa.String(32), unique=True)
-    idempotency_key: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    # An Idempotency-Key is unique per API key (see __table_args__): two keys never share jobs.
+    api_key_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("api_keys.id", ondelete="SET NULL")
+    )
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(255))
     request_fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
     request: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     chosen_number: Mapped[str | None] = mapped_column(sa.String(16))
@@ -63,6 +67,8 @@ class ProvisioningJob(Timestamped, db.Model):
         sa.CheckConstraint(
             "state IN (" + ", ".join(f"'{state}'" for state in JobState) + ")", name="state"
         ),
+        sa.Index("ix_provisioning_jobs_idempotency_key_per_api_key", "api_key_id",
+                 "idempotency_key", unique=True),
     )
 
     @property

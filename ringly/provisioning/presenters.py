@@ -1,11 +1,17 @@
 """The response shapes: the original API's (kept exactly) and the job resource around them."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from flask import Response, json
 
 from ringly.clients.models import Client
 from ringly.provisioning.models import PhoneNumber, ProvisioningJob
 from ringly.provisioning.numbers import desired_webhooks
+from ringly.provisioning.schemas import ProvisionAcceptedSchema, ProvisionFinishedSchema
+
+if TYPE_CHECKING:
+    from ringly.provisioning.services import Provisioned
 from ringly.provisioning.states import JobState
 
 
@@ -101,3 +107,20 @@ def finished(job: ProvisioningJob, number: PhoneNumber | None) -> dict[str, Any]
         "client": client_shape(job.client),
         "job_id": job.id,
     }
+
+
+def provision_answer(outcome: Provisioned) -> Response:
+    """The answer to a provision request: 200 with the final result when the caller waited and
+    the job ended; else 202 with the job (200 for a replay of a job that completed). Location
+    always; `Preference-Applied` when a wait was used."""
+    job = outcome.job
+    headers = {"Location": f"/api/provisioning-jobs/{job.id}"}
+    if outcome.waited is not None:
+        headers["Preference-Applied"] = f"wait={outcome.waited}"
+    if outcome.finished:
+        data, status = ProvisionFinishedSchema().dump(finished(job, outcome.number)), 200
+    else:
+        data = ProvisionAcceptedSchema().dump(accepted(job, outcome.number))
+        status = 202 if job.state != JobState.COMPLETED or outcome.created else 200
+    return Response(json.dumps(data), status=status, headers=headers,
+                    mimetype="application/json")

@@ -1,6 +1,8 @@
-"""Marshmallow schemas of the provisioning API (request body, job, a client's number)."""
+"""Marshmallow schemas of the provisioning API (request body and headers, job, numbers)."""
 from __future__ import annotations
 
+import re
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from marshmallow import (
@@ -16,6 +18,13 @@ from marshmallow import (
 from ringly.clients.schemas import E164
 from ringly.paging import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT, PageArgsSchema
 from ringly.provisioning.states import JobState
+
+IDEMPOTENCY_KEY_LENGTH = 255
+# A Prefer header longer than this is not read at all (no client needs more for `wait=N`).
+MAX_PREFER_LENGTH = 256
+# `wait=` and at most four digits; anything longer is no wait asked for (RFC 7240: a server
+# ignores a preference it cannot honour), so a thousand-digit value never reaches int().
+WAIT_PREFERENCE = re.compile(r"[ \t]*wait[ \t]*=[ \t]*([0-9]{1,4})[ \t]*", re.IGNORECASE)
 
 
 class ProvisionRequestSchema(Schema):
@@ -44,6 +53,46 @@ class ProvisionRequestSchema(Schema):
                 ZoneInfo(value)
             except (ZoneInfoNotFoundError, ValueError) as error:
                 raise ValidationError("unknown IANA time zone") from error
+
+
+def _printable(value: str) -> None:
+    if not value.isprintable():
+        raise ValidationError(f"1 to {IDEMPOTENCY_KEY_LENGTH} printable characters")
+
+
+class WaitPreference(fields.String):
+    """The `Prefer` header as the seconds of `wait=N` it asks for; None for anything else (a
+    preference Ringly does not understand is ignored, never an error)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int | None:
+        if not isinstance(value, str) or len(value) > MAX_PREFER_LENGTH:
+            return None
+        for preference in re.split(r"[,;]", value):
+            match = WAIT_PREFERENCE.fullmatch(preference)
+            if match:
+                return int(match.group(1))
+        return None
+
+
+class ProvisionHeadersSchema(Schema):
+    """The headers a provision request may carry (the rest are not read)."""
+
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        validate=[validate.Length(min=1, max=IDEMPOTENCY_KEY_LENGTH,
+                                  error=f"1 to {IDEMPOTENCY_KEY_LENGTH} printable characters"),
+                  _printable],
+        metadata={"description": f"1 to {IDEMPOTENCY_KEY_LENGTH} printable characters, scoped "
+                                 "to the API key: the same key and body from the same API key is "
+                                 "the same job; the same key with another body is a 409; another "
+                                 "API key's use of the same key is a job of its own."})
+    wait = WaitPreference(
+        data_key="Prefer",
+        metadata={"description": "`wait=N` (N: 1 to 4 digits, capped at 10): answer 200 with "
+                                 "the final result if the job ends within N seconds, with "
+                                 "`Preference-Applied: wait=<the wait used>`. Any other value is "
+                                 "ignored (no `Preference-Applied`).",
+                  "example": "wait=10"})
 
 
 class CapabilitiesSchema(Schema):

@@ -1,4 +1,4 @@
-"""Provision requests: client + job in one transaction, idempotency keys, polling, the sweep."""
+"""Provision requests: client + job in one transaction, idempotency keys, waiting, the sweep."""
 from __future__ import annotations
 
 import hashlib
@@ -24,7 +24,9 @@ from ringly.provisioning.saga import fail_job, job_lock
 from ringly.provisioning.states import JobState, JobStep
 from ringly.queue import enqueue_after_commit, send_now
 
-MAX_WAIT_S = 30
+# `Prefer: wait` holds a web thread: 10 s at most, so a few waiting clients cannot starve the
+# threads Twilio's webhooks need.
+MAX_WAIT_S = 10
 CLIENT_FIELDS = ("business_name", "email", "user_id", "custom_greeting", "country", "timezone")
 
 
@@ -34,16 +36,49 @@ class Submission:
     created: bool
 
 
+@dataclass
+class Provisioned:
+    """What a provision request came to: its job (as it stood after any wait), the number the
+    job bought if any, whether this request created the job, and the wait applied (None when
+    the caller asked for none)."""
+
+    job: ProvisioningJob
+    number: PhoneNumber | None
+    created: bool
+    waited: int | None
+
+    @property
+    def finished(self) -> bool:
+        """The caller asked to wait and the job ended within it: the final answer is ready."""
+        return self.waited is not None and self.job.is_terminal
+
+
+def provision(body: dict[str, Any], *, idempotency_key: str | None = None,
+              wait: int | None = None, api_key_id: int | None = None) -> Provisioned:
+    """Submit a provision request (or find the one this key already made), then wait up to
+    `wait` seconds (capped at MAX_WAIT_S) for its job to end."""
+    submission = submit_provision(body, idempotency_key, api_key_id)
+    job, waited = submission.job, None
+    if wait is not None:
+        waited = min(wait, MAX_WAIT_S)
+        job = wait_for_job(job, waited)
+    return Provisioned(job, job_number(job), submission.created, waited)
+
+
 def fingerprint(body: dict[str, Any]) -> str:
     """A stable hash of a request body, to tell a replay from a different request."""
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def submit_provision(body: dict[str, Any], idempotency_key: str | None = None) -> Submission:
-    """Create the client and its job in one transaction and queue the job after commit."""
+def submit_provision(body: dict[str, Any], idempotency_key: str | None = None,
+                     api_key_id: int | None = None) -> Submission:
+    """Create the client and its job in one transaction and queue the job after commit.
+
+    An Idempotency-Key belongs to the API key that sent it: the same key and body from the same
+    API key is the same job, another body is a conflict, another API key's use is its own job."""
     digest = fingerprint(body)
     if idempotency_key:
-        existing = _job_for_key(idempotency_key)
+        existing = _job_for_key(idempotency_key, api_key_id, digest)
         if existing is not None:
             return Submission(_same_request_or_conflict(existing, digest), created=False)
     client = Client(**{name: body[name] for name in CLIENT_FIELDS if body.get(name) is not None})
@@ -52,7 +87,8 @@ def submit_provision(body: dict[str, Any], idempotency_key: str | None = None) -
     db.session.flush()
     job = ProvisioningJob(
         client_id=client.id, state=JobState.QUEUED, step=JobStep.QUEUED, tag=secrets.token_hex(4),
-        idempotency_key=idempotency_key, request_fingerprint=digest, request=dict(body),
+        api_key_id=api_key_id, idempotency_key=idempotency_key, request_fingerprint=digest,
+        request=dict(body),
     )
     db.session.add(job)
     try:
@@ -60,7 +96,7 @@ def submit_provision(body: dict[str, Any], idempotency_key: str | None = None) -
     except IntegrityError:
         # Another request with the same key won the race: answer with its job.
         db.session.rollback()
-        existing = _job_for_key(idempotency_key) if idempotency_key else None
+        existing = _job_for_key(idempotency_key, api_key_id, digest) if idempotency_key else None
         if existing is None:
             raise
         return Submission(_same_request_or_conflict(existing, digest), created=False)
@@ -71,9 +107,23 @@ def submit_provision(body: dict[str, Any], idempotency_key: str | None = None) -
     return Submission(job, created=True)
 
 
-def _job_for_key(key: str) -> ProvisioningJob | None:
+def _job_for_key(key: str, api_key_id: int | None, digest: str) -> ProvisioningJob | None:
+    job = _keyed_job(key, api_key_id)
+    if job is None and api_key_id is not None:
+        # Jobs recorded before keys were kept per API key have none: they still answer a
+        # replay of their exact request, so a retry across the upgrade does not buy twice.
+        legacy = _keyed_job(key, None)
+        if legacy is not None and legacy.request_fingerprint == digest:
+            return legacy
+    return job
+
+
+def _keyed_job(key: str, api_key_id: int | None) -> ProvisioningJob | None:
+    owner = (ProvisioningJob.api_key_id.is_(None) if api_key_id is None
+             else ProvisioningJob.api_key_id == api_key_id)
     return db.session.scalar(
-        sa.select(ProvisioningJob).where(ProvisioningJob.idempotency_key == key)
+        sa.select(ProvisioningJob).where(ProvisioningJob.idempotency_key == key, owner)
+        .order_by(ProvisioningJob.created_at).limit(1)
     )
 
 
@@ -104,6 +154,12 @@ def wait_for_job(job: ProvisioningJob, seconds: float) -> ProvisioningJob:
 
 def job_number(job: ProvisioningJob) -> PhoneNumber | None:
     return number_by_sid(job.twilio_sid)
+
+
+def job_with_number(job_id: str) -> tuple[ProvisioningJob, PhoneNumber | None]:
+    """A job and the number it bought, if any (404 for an unknown job)."""
+    job = get_job(job_id)
+    return job, job_number(job)
 
 
 def sweep_stale_jobs() -> dict[str, int]:

@@ -1,4 +1,5 @@
-"""The provisioning API: validation, 202 + Location, idempotency keys, Prefer: wait, polling."""
+"""The provisioning API: validation, 202 + Location, idempotency keys per API key, Prefer: wait
+(bounded and capped), polling."""
 from __future__ import annotations
 
 import threading
@@ -8,10 +9,15 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from ringly.admin.services import create_api_key
 from ringly.clients.models import Client
 from ringly.db import db, utcnow
+from ringly.provisioning import saga
+from ringly.provisioning.exceptions import RetryLater
 from ringly.provisioning.models import ProvisioningJob
+from ringly.provisioning.schemas import ProvisionRequestSchema
 from ringly.provisioning.services import expire_idempotency_keys
+from tests.provisioning.conftest import make_job
 
 BODY = {"business_name": "Bella Salon", "email": "owner@bella.example", "areaCode": "415"}
 
@@ -122,22 +128,109 @@ def test_concurrent_requests_with_one_key_create_one_job(app, live_server, api_h
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 1
 
 
-def test_prefer_wait_above_30_seconds_is_clamped_and_said_so(client, api_headers, prov):
+def test_prefer_wait_above_10_seconds_is_capped_and_said_so(client, api_headers, prov):
     headers = {**api_headers, "Idempotency-Key": "wait-1"}
     first = client.post("/api/clients/provision", json=BODY, headers=headers)
+    assert "Preference-Applied" not in first.headers
     job = db.session.get(ProvisioningJob, first.get_json()["job"]["id"])
     job.state, job.error_code, job.error_message = "failed", "no_numbers_available", "none left"
     job.twilio_error_code = 21452
     db.session.commit()
     # The job has ended, so the wait is over at once: 200 with the original failure shape.
     replay = client.post("/api/clients/provision", json=BODY,
-                         headers={**headers, "Prefer": "wait=90"})
+                         headers={**headers, "Prefer": "wait=99"})
     assert replay.status_code == 200
-    assert replay.headers["Preference-Applied"] == "wait=30"
+    assert replay.headers["Preference-Applied"] == "wait=10"
     body = replay.get_json()
     assert body["success"] is False and body["job_id"] == job.id
     assert body["error"] == {"code": "no_numbers_available", "message": "none left",
                              "twilio_code": 21452}
+
+
+def _run_job_as_the_worker_would(job_id: str) -> None:
+    try:
+        saga.advance(job_id)
+    except RetryLater:
+        pass  # stopped at verification: the number is bought, recorded and configured
+    db.session.remove()
+
+
+def test_prefer_wait_with_thousands_of_digits_is_ignored_and_buys_one_number(
+        client, api_headers, prov, sandbox, sent_tasks):
+    # It was a 500 after the job was committed and queued: a client retrying without an
+    # Idempotency-Key bought a second number.
+    response = client.post("/api/clients/provision", json=BODY,
+                           headers={**api_headers, "Prefer": "wait=" + "9" * 5000})
+    assert response.status_code == 202
+    assert "Preference-Applied" not in response.headers
+    job_id = response.get_json()["job"]["id"]
+    assert sent_tasks == [("ringly.provisioning.run_job", (job_id,))]
+    _run_job_as_the_worker_would(job_id)
+    assert len(sandbox.owned_numbers()) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ProvisioningJob)) == 1
+
+
+@pytest.mark.parametrize("prefer", [
+    "wait=", "wait=abc", "wait=-1", "wait=1.5", "wait=12345", "wait=+5", "wait=\u0665",
+    "wait 5", "respond-async", "wait=5" + " " * 300, "x" * 8000, "",
+])
+def test_a_prefer_header_ringly_cannot_read_is_ignored_never_an_error(
+        client, api_headers, prov, prefer):
+    response = client.post("/api/clients/provision", json=BODY,
+                           headers={**api_headers, "Prefer": prefer})
+    assert response.status_code == 202, response.get_json()
+    assert "Preference-Applied" not in response.headers
+
+
+def test_prefer_wait_is_read_among_other_preferences(client, api_headers, prov):
+    response = client.post("/api/clients/provision", json=BODY,
+                           headers={**api_headers, "Prefer": "respond-async, WAIT = 0"})
+    assert response.status_code == 202
+    assert response.headers["Preference-Applied"] == "wait=0"
+
+
+def test_an_authorization_header_of_any_length_or_shape_is_a_401(client, prov):
+    for value in ("Bearer " + "k" * 20000, "Bearer \x7f\x01rk_x", "Basic Zm9vOmJhcg==",
+                  "Bearer", "B" * 8000):
+        response = client.post("/api/clients/provision", json=BODY,
+                               headers={"Authorization": value})
+        assert response.status_code == 401, value[:20]
+        assert response.mimetype == "application/problem+json"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
+
+
+def test_an_idempotency_key_belongs_to_the_api_key_that_sent_it(client, api_headers, prov):
+    _, other_key = create_api_key("another-integration")
+    other_headers = {"Authorization": f"Bearer {other_key}"}
+    mine = client.post("/api/clients/provision", json=BODY,
+                       headers={**api_headers, "Idempotency-Key": "signup-1"})
+    theirs = client.post("/api/clients/provision", json=BODY,
+                         headers={**other_headers, "Idempotency-Key": "signup-1"})
+    assert mine.status_code == theirs.status_code == 202
+    assert mine.get_json()["job"]["id"] != theirs.get_json()["job"]["id"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ProvisioningJob)) == 2
+    # Each API key's replay is its own job; another body is a conflict only for the same key.
+    for headers, first in ((api_headers, mine), (other_headers, theirs)):
+        again = client.post("/api/clients/provision", json=BODY,
+                            headers={**headers, "Idempotency-Key": "signup-1"})
+        assert again.get_json()["job"]["id"] == first.get_json()["job"]["id"]
+    conflict = client.post("/api/clients/provision", json={**BODY, "areaCode": "212"},
+                           headers={**other_headers, "Idempotency-Key": "signup-1"})
+    assert conflict.status_code == 409
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ProvisioningJob)) == 2
+
+
+def test_a_job_from_before_keys_were_per_api_key_answers_a_replay_of_its_request(
+        client, api_headers, prov):
+    # Recorded by an earlier version: no API key. A retry across the upgrade must not buy twice.
+    legacy = make_job(ProvisionRequestSchema().load(BODY), idempotency_key="signup-9")
+    replay = client.post("/api/clients/provision", json=BODY,
+                         headers={**api_headers, "Idempotency-Key": "signup-9"})
+    assert replay.get_json()["job"]["id"] == legacy.id
+    # Another body with the same key is not that request: a job of its own, no conflict.
+    other = client.post("/api/clients/provision", json={**BODY, "areaCode": "212"},
+                        headers={**api_headers, "Idempotency-Key": "signup-9"})
+    assert other.status_code == 202 and other.get_json()["job"]["id"] != legacy.id
 
 
 def test_unknown_job_is_a_404_problem(client, api_headers, prov):
@@ -155,6 +248,9 @@ def test_openapi_documents_every_provisioning_route(client, prov):
         assert path in paths
     provision = paths["/api/clients/provision"]["post"]
     assert {"200", "202", "422"} <= set(provision["responses"])
+    headers = {p["name"]: p for p in provision["parameters"] if p["in"] == "header"}
+    assert headers["Idempotency-Key"]["schema"]["maxLength"] == 255
+    assert "capped at 10" in headers["Prefer"]["description"]
 
 
 def test_idempotency_keys_of_finished_jobs_expire_after_the_retention(
