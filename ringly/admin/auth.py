@@ -19,10 +19,15 @@ def is_api_path(path: str) -> bool:
     return (path.startswith("/api/") or path == "/api") and not path.startswith(PUBLIC_API_PATHS)
 
 
-def require_api_key() -> None:
-    # A test holding an app context shares its `g` with every request made inside it.
+def forget_api_key(error: BaseException | None = None) -> None:
+    # An app context pushed before the request (a test's, a CLI command's) shares its `g`
+    # with the request: the key must not act beyond the request it came with.
     g.pop("api_key", None)
     g.pop("access", None)
+
+
+def require_api_key() -> None:
+    forget_api_key()
     if not is_api_path(request.path) or request.method == "OPTIONS":
         return
     api_key = g.api_key = authenticate(request.headers.get("Authorization"))
@@ -40,3 +45,4 @@ def require_api_key() -> None:
 
 def init_app(app: Flask) -> None:
     app.before_request(require_api_key)
+    app.teardown_request(forget_api_key)

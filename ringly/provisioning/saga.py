@@ -254,8 +254,10 @@ def _record_purchase(job: ProvisioningJob, incoming: IncomingNumber) -> Incoming
             job.move_to(JobState.VERIFYING)
         else:
             job.move_to(JobState.CONFIGURING)
+        # The audit log names the key that asked for the number, not only the worker.
         record_event("number.purchased", f"{incoming.phone_number} bought for job {job.id}",
-                     subject=number, data={"job_id": job.id, "sid": incoming.sid})
+                     subject=number, api_key_id=job.api_key_id,
+                     data={"job_id": job.id, "sid": incoming.sid})
         db.session.commit()
         return incoming
     except (IntegrityError, JobFailed) as error:

@@ -125,3 +125,22 @@ def test_an_event_takes_its_client_from_its_subject(prov):
     assert (event.client_id, event.subject_type, event.subject_id) == (
         client_id, "phone_numbers", str(number.id))
     assert db.session.get(AuditEvent, event.id).actor == "system"
+
+
+def test_a_purchase_names_the_key_that_asked_for_the_number(client, prov, sandbox):
+    from ringly.provisioning import saga
+    from ringly.provisioning.exceptions import RetryLater
+
+    key_id, headers = _admin()
+    response = client.post("/api/clients/provision", headers=headers, json={
+        "business_name": "Bella Salon", "email": "owner@bella.example", "areaCode": "415"})
+    assert response.status_code == 202
+    try:
+        saga.advance(response.get_json()["job"]["id"])  # what the worker runs
+    except RetryLater:
+        pass  # stopped at verification: the number is bought
+    requested, = _events(client, headers, kind="provisioning.requested")
+    purchased, = _events(client, headers, kind="number.purchased")
+    assert requested["actor"] == "api key ops" and requested["api_key_id"] == key_id
+    assert purchased["actor"] == "system for api key ops" and purchased["api_key_id"] == key_id
+    assert purchased["client_id"] == requested["client_id"] is not None
