@@ -60,6 +60,17 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(_float(env, name, default))
 
 
+def _countries(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated ISO 3166 alpha-2 codes ("US,CA"); empty means none were set."""
+    codes = tuple(code.strip().upper() for code in (env.get(name) or "").split(",")
+                  if code.strip())
+    bad = [code for code in codes if len(code) != 2 or not code.isalpha()]
+    if bad:
+        raise ConfigurationError(f"{name} takes two-letter country codes such as US,CA; "
+                                 f"not {', '.join(bad)}")
+    return codes
+
+
 def _positive(env: Mapping[str, str], name: str, default: float) -> float:
     value = _float(env, name, default)
     if not value > 0:
@@ -152,6 +163,13 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "RATE_LIMIT_SEARCH": env.get("RATE_LIMIT_SEARCH") or "120/minute",
         "RATE_LIMIT_READ": env.get("RATE_LIMIT_READ") or "600/minute",
         "RATE_LIMIT_WRITE": env.get("RATE_LIMIT_WRITE") or "60/minute",
+        # Texts and calls: where to (empty: each client's own country) and how many.
+        "ALLOWED_DESTINATION_COUNTRIES": _countries(env, "ALLOWED_DESTINATION_COUNTRIES"),
+        "TEXTS_PER_CALLER_PER_DAY": _int(env, "TEXTS_PER_CALLER_PER_DAY", 10),
+        "TEXTS_PER_DESTINATION_PER_DAY": _int(env, "TEXTS_PER_DESTINATION_PER_DAY", 10),
+        "TEXTS_PER_CLIENT_PER_DAY": _int(env, "TEXTS_PER_CLIENT_PER_DAY", 500),
+        "AUTO_REPLIES_PER_SENDER_PER_HOUR": _int(env, "AUTO_REPLIES_PER_SENDER_PER_HOUR", 5),
+        "TEXT_OUTBOX_SWEEP_AFTER": _float(env, "TEXT_OUTBOX_SWEEP_AFTER", 60.0),
         # A larger body is refused (413 problem) before it is read: no request needs more.
         "MAX_CONTENT_LENGTH": _int(env, "MAX_REQUEST_BYTES", 1_048_576),
         # Twilio's REST answers carry no number price; these are its US list prices per month.

@@ -96,6 +96,14 @@ PROMPTS: dict[str, dict[str, str]] = {
         "es": "Su cita quedó para {when}. Su código de confirmación es {code_spoken}. "
               "Le enviaremos un mensaje de texto con los detalles. Adiós.",
     },
+    "booked_no_text": {
+        "en": "You're booked for {when}. I can't text that number, but your booking is "
+              "confirmed: your confirmation code is {code_spoken}. Please write it down. "
+              "Goodbye.",
+        "es": "Su cita quedó para {when}. No puedo enviar un mensaje de texto a ese número, "
+              "pero su cita está confirmada: su código de confirmación es {code_spoken}. "
+              "Por favor, anótelo. Adiós.",
+    },
     "voicemail": {
         "en": "Please leave your message after the tone. Press pound when you're done.",
         "es": "Por favor, deje su mensaje después del tono. Oprima numeral al terminar.",
@@ -114,6 +122,10 @@ PROMPTS: dict[str, dict[str, str]] = {
     },
     "connecting": {
         "en": "Please hold while I connect you.", "es": "Un momento, le comunico.",
+    },
+    "dial_refused": {
+        "en": "I'm sorry, I can't connect you to a person right now.",
+        "es": "Lo siento, no puedo comunicarle con una persona en este momento.",
     },
     "nobody_available": {
         "en": "Nobody is available to take your call right now.",

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from ringly.admin.services import record_event
 from ringly.clients.models import Client
 from ringly.db import db, newest_first
-from ringly.errors import NotFound
+from ringly.destinations import check_client_destination
+from ringly.errors import InvalidInput, NotFound
 from ringly.paging import Keyset, Page, keyset_page
 from ringly.signals import client_wording_changed
 
@@ -71,6 +72,14 @@ def client_page(client_id: int, keyset: Keyset, args: dict[str, Any],
 
 def update_client(client_id: int, changes: dict[str, Any]) -> Client:
     client = get_client(client_id)
+    if changes.get("forwarding_number"):
+        # The bot dials this number for every caller who asks for a person: the same
+        # destination policy as texts (country, no premium-rate or other costly ranges).
+        refusal = check_client_destination(changes["forwarding_number"], client.country)
+        if refusal is not None:
+            raise InvalidInput(f"forwarding_number is refused: {refusal.detail}",
+                               errors={"forwarding_number": [refusal.detail]},
+                               reason=refusal.code)
     before = {name: getattr(client, name) for name in changes}
     for name, value in changes.items():
         setattr(client, name, value)

@@ -37,7 +37,13 @@ class Message(Timestamped, db.Model):
     recording_url: Mapped[str | None] = mapped_column(sa.String(512))
     recording_duration: Mapped[int | None] = mapped_column()
     transcription: Mapped[str | None] = mapped_column(sa.Text)
+    # Outbound: queued (committed, not yet handed to Twilio), retrying, unknown (an answer was
+    # lost), sent, delivered, undelivered, failed, or refused (the policy stopped it).
     status: Mapped[str | None] = mapped_column(sa.String(16))
+    # Why the messaging policy refused this text (status "refused").
+    refused_reason: Mapped[str | None] = mapped_column(sa.String(255))
+    # The caller or sender whose call or text led to this outbound text (for per-caller limits).
+    caller_number: Mapped[str | None] = mapped_column(sa.String(ADDRESS_LENGTH))
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     error_code: Mapped[int | None] = mapped_column()
     error_message: Mapped[str | None] = mapped_column(sa.Text)
@@ -49,4 +55,9 @@ class Message(Timestamped, db.Model):
         sa.CheckConstraint("channel IN ('sms', 'voicemail')", name="channel"),
         sa.CheckConstraint("direction IN ('inbound', 'outbound')", name="direction"),
         sa.Index("ix_messages_client_created", "client_id", "created_at"),
+        # The daily limits count texts per destination and per caller; the sweep finds texts
+        # still queued.
+        sa.Index("ix_messages_to_created", "to_number", "created_at"),
+        sa.Index("ix_messages_caller_created", "caller_number", "created_at"),
+        sa.Index("ix_messages_status_updated", "status", "updated_at"),
     )

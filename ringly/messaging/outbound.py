@@ -1,4 +1,5 @@
-"""Outbound texts: recorded first (one per purpose), then sent by a task through the gateway."""
+"""Outbound texts: checked by the policy and recorded first (one per purpose), then sent by a
+task through the gateway."""
 from __future__ import annotations
 
 import logging
@@ -12,6 +13,8 @@ from ringly.booking.models import Appointment
 from ringly.booking.slots import to_local
 from ringly.clients.models import Client
 from ringly.db import db, utcnow
+from ringly.destinations import check_client_destination
+from ringly.messaging import policy
 from ringly.messaging.models import Message
 from ringly.queue import enqueue_after_commit, retry_delay
 from ringly.telephony import (
@@ -31,6 +34,7 @@ STATUS_CALLBACK_PATH = "/webhook/twilio/sms-status"
 STATUS_ORDER = {"queued": 0, "accepted": 0, "sending": 1, "sent": 2, "delivered": 3,
                 "undelivered": 3, "failed": 3, "read": 4}
 DONE_STATUSES = ("sent", "delivered", "undelivered", "failed", "read")
+NEVER_SENT = (*DONE_STATUSES, "refused")
 MAX_SEND_ATTEMPTS = 6
 
 
@@ -42,8 +46,13 @@ class SendLater(Exception):
         self.delay = delay
 
 
-def queue_confirmation(appointment: Appointment, client: Client) -> Message:
-    """Record the booking's confirmation text in this transaction; it is sent after commit."""
+def queue_confirmation(appointment: Appointment, client: Client,
+                       caller: str | None = None) -> Message:
+    """Record the booking's confirmation text in this transaction; it is sent after commit,
+    unless the messaging policy refuses it (then it is kept as `refused`, with the reason).
+
+    `caller` is who asked for it (the call's From), for the per-caller daily limit.
+    """
     key = f"confirmation:{appointment.id}"
     existing = db.session.scalar(sa.select(Message).where(Message.dedupe_key == key))
     if existing is not None:
@@ -57,8 +66,13 @@ def queue_confirmation(appointment: Appointment, client: Client) -> Message:
         call_sid=appointment.call_sid, channel="sms", direction="outbound",
         from_number=client.ringlypro_number, to_number=appointment.customer_phone, body=body,
         language=appointment.language, purpose="confirmation", status="queued",
+        caller_number=caller,
     )
+    refusal = policy.check_text(client, message.to_number, caller)
     db.session.add(message)
+    if refusal is not None:
+        policy.refuse(message, refusal)
+        return message
     db.session.flush()
     enqueue_after_commit(tasks.SEND_MESSAGE, message.id)
     return message
@@ -78,8 +92,15 @@ def _already_sent(message: Message) -> SentMessage | None:
 def send_message(message_id: int) -> None:
     """Send one recorded text; a sent one is never sent again. Commits its outcome."""
     message = db.session.get(Message, message_id, with_for_update=True)
-    if message is None or message.status in DONE_STATUSES:
+    if message is None or message.status in NEVER_SENT:
         db.session.rollback()
+        return
+    refusal = check_client_destination(message.to_number,
+                                       message.client.country if message.client else None)
+    if refusal is not None:
+        # Recorded before the policy existed, or the allowed countries have changed since.
+        policy.refuse(message, refusal)
+        db.session.commit()
         return
     message.attempts = (message.attempts or 0) + 1
     gateway = get_gateway()

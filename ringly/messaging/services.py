@@ -11,6 +11,7 @@ from ringly.booking import services as booking
 from ringly.booking.slots import to_local
 from ringly.clients.services import client_by_number
 from ringly.db import db, newest_first
+from ringly.messaging import policy
 from ringly.messaging.models import Message
 from ringly.text import address, normalise, plain_text, whole_number
 from ringly.wording import prompt, short_when
@@ -63,13 +64,15 @@ def is_spanish(text: str) -> bool:
 
 def answer_sms(form: Mapping[str, str]) -> str:
     """Store an inbound text, act on CANCEL/CONFIRM, and return the reply text (same reply on a
-    replay, with nothing done twice)."""
+    replay, with nothing done twice). The reply is an outbound text like any other: when the
+    messaging policy refuses it (a short code, a Ringly number, too many replies) it is stored
+    as refused and the answer is empty."""
     sid = form.get("MessageSid") or form.get("SmsSid")
     body = plain_text(form.get("Body"), MAX_SMS_BODY)
     if sid:
         earlier = db.session.scalar(sa.select(Message).where(Message.dedupe_key == f"reply:{sid}"))
         if earlier is not None:
-            return earlier.body or ""
+            return "" if earlier.status == "refused" else earlier.body or ""
     language = "es" if is_spanish(body) else "en"
     client = client_by_number(form.get("To"))
     client_id = client.id if client else None
@@ -93,18 +96,22 @@ def answer_sms(form: Mapping[str, str]) -> str:
             inbound.appointment_id = appointment.id
     else:
         reply = prompt("sms_help", language)
+    sender = address(form.get("From"))
+    refusal = policy.check_text(client, sender, sender, auto_reply=True)
     outbound = Message(dedupe_key=f"reply:{sid}" if sid else None, client_id=client_id,
                        channel="sms", direction="outbound", from_number=address(form.get("To")),
-                       to_number=address(form.get("From")), body=reply, language=language,
-                       purpose="reply", status="sent",
+                       to_number=sender, body=reply, language=language,
+                       purpose="reply", status="sent", caller_number=sender,
                        appointment_id=inbound.appointment_id)
     try:
         db.session.add_all([inbound, outbound])
+        if refusal is not None:
+            policy.refuse(outbound, refusal)
         db.session.commit()
     except IntegrityError:
         # The same MessageSid raced in twice: the first one acted; answer like it did.
         db.session.rollback()
-    return reply
+    return "" if refusal is not None else reply
 
 
 def list_messages(client_id: int, limit: int, before_id: int | None = None) -> list[Message]:

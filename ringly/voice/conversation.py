@@ -10,10 +10,13 @@ from typing import Any
 import phonenumbers
 from twilio.twiml.voice_response import VoiceResponse
 
+from ringly.admin.services import record_event
 from ringly.booking import services as booking
 from ringly.booking.slots import to_local
 from ringly.clients.models import Client
+from ringly.destinations import check_client_destination
 from ringly.messaging import outbound
+from ringly.messaging.policy import masked
 from ringly.text import normalise
 from ringly.voice import flow
 from ringly.voice.flow import Line, Scene
@@ -169,13 +172,27 @@ def on_intent(ctx: Ctx, turn: Turn) -> Reply:
                                                             ctx.locale))
         return Reply("intent", step_prompt(ctx, "intent", [hours]))
     if turn.digits == "4" or said(turn, "person", ctx.locale):
-        if ctx.client.forwarding_number:
-            return Reply("dial", flow.dial(ctx.scene, [ctx.scene.line("connecting")],
-                                           ctx.client.forwarding_number,
-                                           ctx.client.ringlypro_number, "dial"))
+        return connect(ctx)
+    return reprompt(ctx, "intent", turn)
+
+
+def connect(ctx: Ctx) -> Reply:
+    """Dial the client's forwarding number, checked again here (it may predate the policy, or
+    the allowed countries may have changed): a refused one is not dialled; the caller is
+    offered voicemail."""
+    number = ctx.client.forwarding_number
+    if not number:
         return Reply("voicemail", step_prompt(ctx, "voicemail",
                                               [ctx.scene.line("nobody_available")]))
-    return reprompt(ctx, "intent", turn)
+    refusal = check_client_destination(number, ctx.client.country)
+    if refusal is not None:
+        record_event("dial.refused", f"call {ctx.call_sid}: forwarding number "
+                     f"{masked(number)} not dialled: {refusal.detail}", subject=ctx.client,
+                     data={"reason": refusal.code, "call_sid": ctx.call_sid,
+                           "to": masked(number)})
+        return Reply("voicemail", step_prompt(ctx, "voicemail", [ctx.scene.line("dial_refused")]))
+    return Reply("dial", flow.dial(ctx.scene, [ctx.scene.line("connecting")], number,
+                                   ctx.client.ringlypro_number, "dial"))
 
 
 def on_book_name(ctx: Ctx, turn: Turn) -> Reply:
@@ -296,11 +313,14 @@ def on_book_confirm(ctx: Ctx, turn: Turn) -> Reply:
     except booking.SlotTaken:
         alternatives = booking.alternatives(ctx.client, start, ctx.now)
         return offer(ctx, [ctx.scene.line("slot_just_taken")], alternatives)
-    outbound.queue_confirmation(appointment, ctx.client)
+    text = outbound.queue_confirmation(appointment, ctx.client, caller=ctx.caller)
     ctx.state["appointment_id"] = appointment.id
     when = spoken_when(to_local(ctx.client, appointment.starts_at), ctx.locale)
+    # A refused text (a number abroad or of a costly kind, a limit reached) does not undo the
+    # booking: the caller hears the code and is told no text is coming.
+    key = "booked_no_text" if text.status == "refused" else "booked"
     return Reply(None, flow.finish(ctx.scene, [ctx.scene.line(
-        "booked", when=when, code_spoken=spoken_code(appointment.confirmation_code))]))
+        key, when=when, code_spoken=spoken_code(appointment.confirmation_code))]))
 
 
 def on_dial(ctx: Ctx, turn: Turn) -> Reply:

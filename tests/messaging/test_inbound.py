@@ -109,10 +109,17 @@ def test_a_text_with_characters_xml_cannot_carry_is_stored_and_answered(app, cli
         assert inbound.body == "when  do you  open?"
 
 
-def test_a_text_from_a_long_sender_address_is_stored_and_answered(app, client):
+def test_a_text_from_a_long_sender_address_is_stored_and_not_auto_answered(app, client):
     make_client(app)
     sender = "whatsapp:+14155551234-with-a-long-channel-address-0123456789"
-    assert "Reply CONFIRM" in _text(app, client, "hello", sender=sender)
+    response = signed_post(client, app, "/webhook/twilio/sms", {
+        "MessageSid": "SM" + uuid.uuid4().hex, "From": sender, "To": CLIENT_NUMBER,
+        "Body": "hello", "NumMedia": "0"})
+    assert response.status_code == 200
+    # Not a phone number the policy can check: no automatic reply goes to it.
+    assert parse_twiml(response.data).findall("Message") == []
     with app.app_context():
         inbound = db.session.scalar(sa.select(Message).where(Message.direction == "inbound"))
         assert inbound.from_number == sender
+        reply = db.session.scalar(sa.select(Message).where(Message.direction == "outbound"))
+        assert reply.status == "refused" and reply.to_number == sender

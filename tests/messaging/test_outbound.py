@@ -18,8 +18,9 @@ from tests.voice.conftest import make_client, signed_post
 MAGIC_FROM = "+15005550006"  # the sandbox (like Twilio's test credentials) always accepts it
 
 
-def _queue_confirmation(app, phone="+13125550142", language="en") -> int:
-    make_client(app, ringlypro_number=MAGIC_FROM)
+def _queue_confirmation(app, phone="+13125550142", language="en",
+                        client_number=MAGIC_FROM) -> int:
+    make_client(app, ringlypro_number=client_number)
     with app.app_context():
         client = db.session.scalar(sa.select(Client))
         appointment = booking.book_slot(client, call_sid="CA" + "f" * 32, name="Ann Lee",
@@ -73,11 +74,12 @@ def test_transient_failure_is_recorded_and_retried_with_capped_backoff(app, sand
 
 
 def test_permanent_failure_is_recorded_and_not_retried(app, sandbox):
-    message_id = _queue_confirmation(app, phone="+15005550001")  # an invalid "To"
+    # A "From" Twilio says the account does not own (the policy checks only destinations).
+    message_id = _queue_confirmation(app, client_number="+15005550007")
     with app.app_context():
         outbound.send_message(message_id)
     message = _message(app, message_id)
-    assert message.status == "failed" and message.error_code == 21211
+    assert message.status == "failed" and message.error_code == 21606
     assert sandbox.messages() == []
 
 
