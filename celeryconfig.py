@@ -42,4 +42,9 @@ beat_schedule = {
         "task": tasks.TRIM_AUDIO_CACHE,
         "schedule": timedelta(hours=1),
     },
+    # Texts committed while the broker was down (or whose retry was lost) are sent from here.
+    "sweep-queued-messages": {
+        "task": tasks.SWEEP_QUEUED_MESSAGES,
+        "schedule": timedelta(seconds=30),
+    },
 }

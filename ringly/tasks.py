@@ -15,6 +15,7 @@ EXPIRE_IDEMPOTENCY_KEYS = "ringly.provisioning.expire_idempotency_keys"
 RELEASE_QUARANTINED = "ringly.provisioning.release_quarantined"
 
 SEND_MESSAGE = "ringly.messaging.send_message"
+SWEEP_QUEUED_MESSAGES = "ringly.messaging.sweep_queued_messages"
 
 RENDER_LINE = "ringly.voice.render_line"
 RENDER_CLIENT_PROMPTS = "ringly.voice.render_client_prompts"

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from flask import current_app
 
-from ringly import tasks
 from ringly.booking.models import Appointment
 from ringly.booking.slots import to_local
 from ringly.clients.models import Client
@@ -16,7 +15,8 @@ from ringly.db import db, utcnow
 from ringly.destinations import check_client_destination
 from ringly.messaging import policy
 from ringly.messaging.models import Message
-from ringly.queue import enqueue_after_commit, retry_delay
+from ringly.messaging.outbox import send_after_commit
+from ringly.queue import retry_delay
 from ringly.telephony import (
     PermanentTelephonyError,
     SentMessage,
@@ -74,7 +74,7 @@ def queue_confirmation(appointment: Appointment, client: Client,
         policy.refuse(message, refusal)
         return message
     db.session.flush()
-    enqueue_after_commit(tasks.SEND_MESSAGE, message.id)
+    send_after_commit(message.id)
     return message
 
 
@@ -91,6 +91,8 @@ def _already_sent(message: Message) -> SentMessage | None:
 
 def send_message(message_id: int) -> None:
     """Send one recorded text; a sent one is never sent again. Commits its outcome."""
+    # The row lock makes the sender thread's task and the sweep's wait for each other; the
+    # second one then finds the text sent and stops.
     message = db.session.get(Message, message_id, with_for_update=True)
     if message is None or message.status in NEVER_SENT:
         db.session.rollback()
