@@ -7,12 +7,15 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# How long the children get, in all, to stop on their own before they are killed.
+STOP_GRACE_S = 10.0
 
 
 def parse_args() -> argparse.Namespace:
@@ -71,16 +74,37 @@ def wait_until_ready(url: str, processes: dict[str, subprocess.Popen], timeout: 
     return False
 
 
-def stop_all(processes: dict[str, subprocess.Popen]) -> None:
+def signal_group(process: subprocess.Popen, signum: int) -> None:
+    """Signal a child and everything it started (the worker's pool, gunicorn's workers)."""
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def stop_all(processes: dict[str, subprocess.Popen], grace: float = STOP_GRACE_S) -> None:
+    """Ask every child to stop, wait at most `grace` seconds in all, then kill what is left.
+
+    A Celery worker asked to stop waits for its running task ("warm shutdown") and can wait
+    forever on one that hangs; a second Ctrl-C while stopping kills everything at once."""
+    hurry = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: hurry.set())
     for process in processes.values():
         if process.poll() is None:
-            process.terminate()
-    deadline = time.monotonic() + 15
+            signal_group(process, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while not hurry.is_set() and time.monotonic() < deadline:
+        if all(process.poll() is not None for process in processes.values()):
+            break
+        time.sleep(0.1)
+    for name, process in processes.items():
+        if process.poll() is None:
+            print(f"{name} did not stop in time; killing it.", flush=True)
+        # Also the group: a worker's pool processes outlive a killed parent otherwise.
+        signal_group(process, signal.SIGKILL)
     for process in processes.values():
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
+        process.wait()
 
 
 def main() -> None:
@@ -90,6 +114,9 @@ def main() -> None:
     web_url = f"http://127.0.0.1:{options.web_port}"
     sandbox_url = f"http://127.0.0.1:{options.sandbox_port}"
     env = dict(os.environ, PYTHONUNBUFFERED="1", RINGLY_INSTANCE_PATH=str(instance))
+    # One secret for every process of the run: each gunicorn worker drew its own, so a paging
+    # cursor one worker signed was a 422 at the next.
+    env.setdefault("SECRET_KEY", secrets.token_hex(32))
     embedded_twilio = not env.get("TWILIO_ACCOUNT_SID")
     env.setdefault("WEBHOOK_BASE_URL", web_url)
     if embedded_twilio:
@@ -110,7 +137,10 @@ def main() -> None:
                           "-c", str(options.worker_concurrency)]
     commands["beat"] = [str(BIN / "celery"), "-A", "worker", "beat", "-l", "INFO",
                         "-s", str(instance / "celerybeat-schedule")]
-    processes = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
+    # Each child leads its own process group, so stopping one reaches everything it started,
+    # and a Ctrl-C in the terminal reaches only this supervisor, which stops them in order.
+    processes = {name: subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+                 for name, cmd in commands.items()}
 
     def on_signal(signum: int, frame: object) -> None:
         raise KeyboardInterrupt

@@ -19,7 +19,6 @@ SERVICE_VARS = ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "TWILIO_ACCOUN
                 "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE_URL", "WEBHOOK_BASE_URL", "SECRET_KEY")
 
 
-
 def wait_for_line(log: Path, text: str, process: subprocess.Popen, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -95,3 +94,86 @@ def test_make_run_serves_the_embedded_default_and_stops_every_process(tmp_path):
     while not group_is_gone(process.pid) and time.monotonic() < deadline:
         time.sleep(0.3)
     assert group_is_gone(process.pid), "a child of run_dev.py outlived it"
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process started under `pid`, found through /proc (children of children too)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    living = set()
+    for pid in pids:
+        try:
+            state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            living.add(pid)
+    return living
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_make_run_stops_every_child_while_a_task_is_running(tmp_path, how):
+    """A worker in warm shutdown waits for its task; the supervisor waits a bounded time and
+    then kills it, its pool and every other child."""
+    web_port, sandbox_port = free_port(), free_port()
+    web = f"http://127.0.0.1:{web_port}"
+    env = {name: value for name, value in os.environ.items() if name not in SERVICE_VARS}
+    env["TWILIO_READ_TIMEOUT"] = "120"  # the task waits on the sandbox for as long as it hangs
+    log = tmp_path / "run.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "scripts/run_dev.py", "--web-port", str(web_port),
+             "--sandbox-port", str(sandbox_port), "--instance", str(tmp_path / "instance")],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    children: set[int] = set()
+    try:
+        wait_for_line(log, "Press Ctrl-C", process, timeout=90)
+        key = (tmp_path / "instance" / "dev-api-key").read_text().strip()
+        sandbox = f"http://127.0.0.1:{sandbox_port}"
+        requests.post(f"{sandbox}/sandbox/faults", json={"latency_ms": 120000,
+                                                          "only": ["search"]}, timeout=10)
+        accepted = requests.post(
+            f"{web}/api/clients/provision", timeout=20,
+            headers={"Authorization": f"Bearer {key}"},
+            json={"business_name": "Slow Salon", "email": "slow@salon.example",
+                  "areaCode": "312"})
+        assert accepted.status_code == 202, accepted.text
+        job = accepted.headers["Location"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status = requests.get(f"{web}{job}", timeout=10,
+                                  headers={"Authorization": f"Bearer {key}"}).json()["status"]
+            if status != "queued":
+                break
+            time.sleep(0.3)
+        assert status == "searching", status  # the worker is inside the hanging search
+        children = descendants(process.pid)
+        assert len(children) >= 5  # sandbox, gunicorn and its workers, worker and its pool, beat
+
+        process.send_signal(how)
+        process.wait(timeout=60)  # the grace period and the kill, not the task's two minutes
+    except BaseException:
+        print(log.read_text(errors="replace")[-8000:])
+        raise
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 0, log.read_text(errors="replace")[-4000:]
+    assert alive(children) == set(), "children outlived run_dev.py"
+    assert "did not stop in time; killing it" in log.read_text(errors="replace")
