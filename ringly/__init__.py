@@ -18,7 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     import ringly.models  # noqa: F401  (the whole schema, for Alembic)
     from ringly import errors, health, telephony, text
     from ringly.admin import auth, cli, limits
-    from ringly.config import describe_mode, load_config
+    from ringly.config import describe_mode, describe_sources, load_config, load_env_file
     from ringly.db import RowIdConverter, db, migrate
     from ringly.docs_assets import init_app as init_docs_assets
     from ringly.messaging import views as messaging_views
@@ -27,11 +27,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from ringly.voice import views as voice_views
 
     config = dict(config or {})
+    environ = config.pop("ENVIRON", None)
+    # Tests pass their whole environment; every real process reads the environment file here.
+    env_file = load_env_file() if environ is None else None
     instance_path = config.pop("INSTANCE_PATH", None) or os.environ.get("RINGLY_INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance_path)
     app.url_map.converters["int"] = RowIdConverter
     os.makedirs(app.instance_path, exist_ok=True)
-    app.config.from_mapping(load_config(app.instance_path, config.pop("ENVIRON", None)))
+    app.config.from_mapping(load_config(app.instance_path, environ))
     app.config.from_mapping(config)
     app.config.setdefault("API_SPEC_OPTIONS", _api_spec_options())
     _configure_logging(app)
@@ -52,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         module.init_app(app)
     init_docs_assets(app)
     log.info(describe_mode(app.config))
+    log.info(describe_sources(env_file, app.config))
     return app
 
 

@@ -9,6 +9,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from dotenv import dotenv_values, find_dotenv
+from sqlalchemy.engine import make_url
+
 log = logging.getLogger(__name__)
 
 SANDBOX_ACCOUNT_SID = "AC" + "5a" * 16
@@ -187,6 +190,37 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "OPENAPI_SWAGGER_UI_PATH": "docs",
         "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
     }
+
+
+def load_env_file(environ: dict[str, str] | None = None) -> Path | None:
+    """Add the settings of the environment file to the process environment, once, the same way
+    for every process (`flask`, gunicorn, Celery all build the app through `create_app`).
+
+    The file is `RINGLY_ENV_FILE` when set, else the nearest `.env` from the working directory
+    up (where Flask's own CLI looks too). A variable already in the environment wins over the
+    file, so a deployment's real environment is never overridden by a stray file."""
+    environ = os.environ if environ is None else environ
+    named = environ.get("RINGLY_ENV_FILE")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigurationError(f"RINGLY_ENV_FILE names {named}, which is not a file")
+    else:
+        found = find_dotenv(".env", usecwd=True)
+        if not found:
+            return None
+        path = Path(found)
+    for name, value in dotenv_values(path).items():
+        if value is not None:
+            environ.setdefault(name, value)
+    return path.resolve()
+
+
+def describe_sources(env_file: Path | None, config: Mapping[str, Any]) -> str:
+    """One start-up line: which environment file and which database this process uses."""
+    database = make_url(config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
+    source = f"environment file {env_file}" if env_file else "no environment file"
+    return f"Ringly configuration: {source}; database {database}"
 
 
 def describe_mode(config: Mapping[str, Any]) -> str:
