@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values, find_dotenv
 from sqlalchemy.engine import make_url
@@ -74,10 +76,40 @@ def _countries(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return codes
 
 
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigurationError(f"{name} must be true or false, not {env.get(name)!r}")
+    return raw in ("true", "1", "yes")
+
+
+def _messaging_service_sid(env: Mapping[str, str]) -> str | None:
+    raw = (env.get("TWILIO_MESSAGING_SERVICE_SID") or "").strip()
+    if not raw:
+        return None
+    if not re.fullmatch(r"MG[0-9a-fA-F]{32}", raw):
+        raise ConfigurationError("TWILIO_MESSAGING_SERVICE_SID must be a Messaging Service SID "
+                                 f"(MG and 32 hex digits), not {raw!r}")
+    return raw
+
+
 def _positive(env: Mapping[str, str], name: str, default: float) -> float:
     value = _float(env, name, default)
     if not value > 0:
         raise ConfigurationError(f"{name} must be more than 0, not {env.get(name)!r}")
+    return value
+
+
+def _time_zone(env: Mapping[str, str], name: str, default: str) -> str:
+    """An IANA zone name (America/Chicago); anything else stops start-up."""
+    value = (env.get(name) or default).strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigurationError(f"{name} must be an IANA time zone such as America/New_York, "
+                                 f"not {value!r}") from exc
     return value
 
 
@@ -128,6 +160,9 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "TWILIO_API_BASE_URL": twilio_base,
         "TWILIO_CONNECT_TIMEOUT": _float(env, "TWILIO_CONNECT_TIMEOUT", 3.05),
         "TWILIO_READ_TIMEOUT": _float(env, "TWILIO_READ_TIMEOUT", 10.0),
+        # Every number bought joins this Messaging Service (where its A2P 10DLC campaign is
+        # registered) and texts go through it; unset, texts go from the bare number.
+        "TWILIO_MESSAGING_SERVICE_SID": _messaging_service_sid(env),
         "WEBHOOK_BASE_URL": webhook_base,
         "WEBHOOK_FALLBACK_BASE_URL": (
             env.get("WEBHOOK_FALLBACK_BASE_URL") or webhook_base
@@ -148,6 +183,8 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         # At DEBUG, logs show callers' full numbers and the twilio library's request lines.
         "LOG_LEVEL": _log_level(env),
         "VALIDATE_TWILIO_SIGNATURES": True,
+        # The zone of a client that chose none and whose number gives none (toll-free).
+        "DEFAULT_TIMEZONE": _time_zone(env, "DEFAULT_TIMEZONE", "America/New_York"),
         "PURCHASES_PER_HOUR_LIMIT": _int(env, "PURCHASES_PER_HOUR_LIMIT", 100),
         "NUMBERS_TOTAL_LIMIT": _int(env, "NUMBERS_TOTAL_LIMIT", 1000),
         # Provisioning jobs: retries, candidate sharing, Redis key namespace.
@@ -175,6 +212,9 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "TEXT_OUTBOX_SWEEP_AFTER": _float(env, "TEXT_OUTBOX_SWEEP_AFTER", 60.0),
         # A larger body is refused (413 problem) before it is read: no request needs more.
         "MAX_CONTENT_LENGTH": _int(env, "MAX_REQUEST_BYTES", 1_048_576),
+        # Each worker records a heartbeat this often; /readyz fails when none is this old.
+        "WORKER_HEARTBEAT_INTERVAL": _positive(env, "WORKER_HEARTBEAT_INTERVAL", 15.0),
+        "WORKER_HEARTBEAT_WINDOW": _positive(env, "WORKER_HEARTBEAT_WINDOW", 60.0),
         # Twilio's REST answers carry no number price; these are its US list prices per month.
         "NUMBER_MONTHLY_PRICES": {
             "local": _decimal(env, "NUMBER_PRICE_LOCAL", "1.15"),
@@ -182,6 +222,14 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
             "mobile": _decimal(env, "NUMBER_PRICE_MOBILE", "1.15"),
         },
         "NUMBER_PRICE_UNIT": env.get("NUMBER_PRICE_UNIT") or "USD",
+        # Events (ringly/events, docs/events.md). Endpoints on private addresses (SSRF) only on
+        # the embedded default unless allowed; retries back off from BASE to CAP seconds and
+        # stop HOURS after the event.
+        "EVENTS_ALLOW_PRIVATE_URLS": _bool(env, "EVENTS_ALLOW_PRIVATE_URLS", embedded),
+        "EVENTS_RETRY_BASE": _positive(env, "EVENTS_RETRY_BASE", 5.0),
+        "EVENTS_RETRY_CAP": _positive(env, "EVENTS_RETRY_CAP", 3600.0),
+        "EVENTS_RETRY_HOURS": _positive(env, "EVENTS_RETRY_HOURS", 24.0),
+        "EVENTS_RETENTION_DAYS": _positive(env, "EVENTS_RETENTION_DAYS", 30.0),
         "API_TITLE": "Ringly",
         "API_VERSION": "1.0",
         "OPENAPI_VERSION": "3.0.3",

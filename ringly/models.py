@@ -2,6 +2,7 @@
 from ringly.admin.models import ApiKey, AuditEvent
 from ringly.booking.models import Appointment
 from ringly.clients.models import Client
+from ringly.health import WorkerHeartbeat
 from ringly.messaging.models import Message
 from ringly.provisioning.models import PhoneNumber, ProvisioningJob
 from ringly.voice.models import Call
@@ -15,4 +16,5 @@ __all__ = [
     "Message",
     "PhoneNumber",
     "ProvisioningJob",
+    "WorkerHeartbeat",
 ]

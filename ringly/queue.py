@@ -40,6 +40,7 @@ def celery_init_app(app: Flask) -> Celery:
         celery_app.conf.broker_transport_options = {"visibility_timeout": REDIS_VISIBILITY_TIMEOUT}
     celery_app.conf.update(app.config.get("CELERY", {}))
     celery_app.set_default()
+    celery_app.flask_app = app  # for worker signal handlers, which run outside any request
     app.extensions["celery"] = celery_app
     return celery_app
 
