@@ -16,6 +16,7 @@ from functools import cache
 from importlib.metadata import entry_points, packages_distributions
 from pathlib import Path
 
+import yaml
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,10 +81,13 @@ def stage_named(name: str) -> Stage:
 
 
 def compose_build_target() -> str | None:
-    text = (ROOT / "docker-compose.yml").read_text()
-    found = re.findall(r"^\s+target:\s*([\w.-]+)", text, re.MULTILINE)
-    assert len(set(found)) <= 1, f"services build different targets: {found}"
-    return found[0].lower() if found else None
+    """The target the production services (web, worker, beat, migrate) build; they agree."""
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    found = {(services[name].get("build") or {}).get("target")
+             for name in ("migrate", "web", "worker", "beat")}
+    assert len(found) == 1, f"production services build different targets: {found}"
+    target = found.pop()
+    return target.lower() if target else None
 
 
 def production_stage() -> Stage:
