@@ -1,7 +1,7 @@
 """The per-client API: appointments, calls, messages and this month's usage."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -167,3 +167,23 @@ def test_bad_paging_arguments_are_problems(app, client, api_headers):
         assert response.mimetype == "application/problem+json"
         problem = response.get_json()
         assert field in str(problem.get("errors")), (url, problem)
+
+
+def test_appointments_carry_their_start_in_utc_and_in_the_clients_zone(app, client, api_headers):
+    client_id = make_client(app, timezone="America/Chicago")
+    with app.app_context():
+        for code, starts_at in (("WINTER", datetime(2026, 12, 3, 16, tzinfo=UTC)),
+                                ("SUMMER", datetime(2027, 7, 1, 15, tzinfo=UTC))):
+            db.session.add(Appointment(
+                client_id=client_id, customer_name="Ann", customer_phone="+13125550101",
+                starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30),
+                confirmation_code=code))
+        db.session.commit()
+        db.session.remove()
+    winter, summer = client.get(f"/api/clients/{client_id}/appointments",
+                                headers=api_headers).get_json()
+    assert winter["starts_at"] == "2026-12-03T16:00:00+00:00"
+    assert winter["starts_at_local"] == "2026-12-03T10:00:00-06:00"
+    # Daylight saving time: the same 10 am is five hours behind UTC in July.
+    assert summer["starts_at_local"] == "2027-07-01T10:00:00-05:00"
+    assert winter["timezone"] == summer["timezone"] == "America/Chicago"
