@@ -6,7 +6,7 @@ import logging
 import re
 from typing import Any
 
-from flask import Flask, Response, abort, json, request
+from flask import Flask, Response, abort, current_app, json, request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from marshmallow import INCLUDE, Schema, fields
@@ -184,7 +184,35 @@ def refuse_control_characters_in_path() -> None:
         abort(404)
 
 
+def _declared_json_body(endpoint: str, method: str) -> dict[str, Any] | None:
+    """The JSON body an API operation declares with `@blp.arguments` (flask-smorest keeps it in
+    the view method's `_apidoc`, which the OpenAPI document is written from), if any."""
+    view_class = getattr(current_app.view_functions.get(endpoint), "view_class", None)
+    apidoc = getattr(getattr(view_class, method.lower(), None), "_apidoc", {})
+    parameters = apidoc.get("arguments", {}).get("parameters", [])
+    return next((parameter for parameter in parameters if parameter["in"] == "json"), None)
+
+
+def refuse_missing_json_body() -> None:
+    """An operation that takes a JSON body, sent a body that is not JSON, is a 415 problem; one
+    whose document says the body is required, sent none, is a 422 problem. webargs reads either
+    as `{}`, so a PATCH without a body changed nothing and answered 200."""
+    if request.endpoint is None or not request.path.startswith("/api/"):
+        return
+    body = _declared_json_body(request.endpoint, request.method)
+    if body is None:
+        return
+    if not request.get_data(cache=True).strip():
+        if body.get("required"):
+            raise InvalidInput("This operation needs a JSON body.",
+                               errors={"body": ["A JSON body is required."]})
+    elif not request.is_json:
+        abort(415, description="The body must be JSON, sent as Content-Type: application/json.")
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(RinglyError, handle_ringly_error)
     # First of all before-request hooks, so authentication and rate limits never see it either.
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_control_characters_in_path)
+    # After authentication: a caller without a key learns nothing about the operation's body.
+    app.before_request(refuse_missing_json_body)

@@ -11,9 +11,15 @@ from flask import Flask, request
 from ringly.db import ADDRESS_LENGTH, MAX_ROW_ID
 from ringly.errors import InvalidInput
 
-# Control characters but tab and line breaks, lone surrogates, U+FFFE and U+FFFF.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Control characters but tab and line breaks, U+FFFE and U+FFFF, written as escapes that
+# Python's `re`, ECMA-262 and Rust's regex (OpenAPI tools) all read alike...
+_CONTROL = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffe\uffff"
+# ...and lone surrogates (not Unicode text at all, and no JSON Schema engine can name them).
+_NOT_XML = re.compile(f"[{_CONTROL}\\ud800-\\udfff]")
 UNSAFE_MESSAGE = "Must not contain control characters."
+# The OpenAPI document states the rule on every free-text field and query parameter, so what
+# refuse_unsafe_api_input refuses is what the document forbids.
+PLAIN_TEXT = {"pattern": f"^[^{_CONTROL}]*$"}
 
 
 def plain_text(value: str | None, limit: int) -> str:

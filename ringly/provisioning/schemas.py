@@ -3,23 +3,22 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from marshmallow import (
-    Schema,
-    ValidationError,
-    fields,
-    post_load,
-    validate,
-    validates,
-    validates_schema,
-)
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from ringly.clients.schemas import E164
+from ringly.clients.schemas import E164, JsonBoolean, time_zone
 from ringly.paging import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT, PageArgsSchema
 from ringly.provisioning.states import JobState
+from ringly.text import PLAIN_TEXT
 
 IDEMPOTENCY_KEY_LENGTH = 255
+# Printable ASCII with at least one visible character: an HTTP header carries nothing else
+# reliably, and spaces around a value are dropped on the way.
+IDEMPOTENCY_KEY_PATTERN = r"^[ -~]*[!-~][ -~]*$"
+IDEMPOTENCY_KEY_RULE = f"1 to {IDEMPOTENCY_KEY_LENGTH} printable ASCII characters"
+# Twilio's `Contains`: digits, letters (keypad digits), `*` one digit, `%` any run, a leading
+# `+` anchors at the number's start and a trailing `$` at its end; 2 to 16 characters.
+CONTAINS_PATTERN = r"^\+?[0-9A-Za-z*%]+\$?$"
 # A Prefer header longer than this is not read at all (no client needs more for `wait=N`).
 MAX_PREFER_LENGTH = 256
 # `wait=` and at most four digits; anything longer is no wait asked for (RFC 7240: a server
@@ -27,37 +26,39 @@ MAX_PREFER_LENGTH = 256
 WAIT_PREFERENCE = re.compile(r"[ \t]*wait[ \t]*=[ \t]*([0-9]{1,4})[ \t]*", re.IGNORECASE)
 
 
+class JsonInteger(fields.Integer):
+    """A JSON integer and nothing else: not "10" or 10.5 (marshmallow's Integer takes both) nor
+    true (its strict mode takes a bool, an int to Python)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class ProvisionRequestSchema(Schema):
-    business_name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    business_name = fields.String(required=True, validate=validate.Length(min=1, max=255),
+                                  metadata=PLAIN_TEXT)
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    user_id = fields.String(validate=validate.Length(max=64), allow_none=True)
+    user_id = fields.String(validate=validate.Length(max=64), allow_none=True, metadata=PLAIN_TEXT)
     areaCode = fields.String(validate=validate.Regexp(r"^\d{3}$", error="must be 3 digits"))
-    tollFree = fields.Boolean(load_default=False)
-    custom_greeting = fields.String(validate=validate.Length(max=1000), allow_none=True)
+    tollFree = JsonBoolean(load_default=False)
+    custom_greeting = fields.String(validate=validate.Length(max=1000), allow_none=True,
+                                    metadata=PLAIN_TEXT)
     phoneNumber = fields.String(
         validate=validate.Regexp(E164, error="must be an E.164 number such as +14155550100")
     )
     country = fields.String(
         load_default="US", validate=validate.Regexp(r"^[A-Z]{2}$", error="ISO 3166 alpha-2")
     )
-    timezone = fields.String(validate=validate.Length(max=64))
-    allowTollFreeFallback = fields.Boolean(
+    timezone = time_zone()
+    allowTollFreeFallback = JsonBoolean(
         load_default=False,
         metadata={"description": "buy a toll-free number when no local one is available"},
     )
-
-    @validates("timezone")
-    def _known_timezone(self, value: str, **_kwargs: object) -> None:
-        if value not in available_timezones():
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError) as error:
-                raise ValidationError("unknown IANA time zone") from error
-
-
-def _printable(value: str) -> None:
-    if not value.isprintable():
-        raise ValidationError(f"1 to {IDEMPOTENCY_KEY_LENGTH} printable characters")
 
 
 class WaitPreference(fields.String):
@@ -79,13 +80,12 @@ class ProvisionHeadersSchema(Schema):
 
     idempotency_key = fields.String(
         data_key="Idempotency-Key",
-        validate=[validate.Length(min=1, max=IDEMPOTENCY_KEY_LENGTH,
-                                  error=f"1 to {IDEMPOTENCY_KEY_LENGTH} printable characters"),
-                  _printable],
-        metadata={"description": f"1 to {IDEMPOTENCY_KEY_LENGTH} printable characters, scoped "
-                                 "to the API key: the same key and body from the same API key is "
-                                 "the same job; the same key with another body is a 409; another "
-                                 "API key's use of the same key is a job of its own."})
+        validate=[validate.Length(min=1, max=IDEMPOTENCY_KEY_LENGTH, error=IDEMPOTENCY_KEY_RULE),
+                  validate.Regexp(IDEMPOTENCY_KEY_PATTERN, error=IDEMPOTENCY_KEY_RULE)],
+        metadata={"description": f"{IDEMPOTENCY_KEY_RULE}, scoped to the API key: the same key "
+                                 "and body from the same API key is the same job; the same key "
+                                 "with another body is a 409; another API key's use of the same "
+                                 "key is a job of its own."})
     wait = WaitPreference(
         data_key="Prefer",
         metadata={"description": "`wait=N` (N: 1 to 4 digits, capped at 10): answer 200 with "
@@ -169,13 +169,17 @@ class ProvisionFinishedSchema(ProvisionResultSchema):
 class SearchNumbersSchema(Schema):
     areaCode = fields.String(validate=validate.Regexp(r"^\d{3}$", error="must be 3 digits"))
     country = fields.String(load_default="US", validate=validate.Regexp(r"^[A-Z]{2}$"))
-    tollFree = fields.Boolean(load_default=False)
-    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=30))
-    contains = fields.String(validate=validate.Regexp(r"^[0-9A-Za-z*+]{1,16}$"))
+    tollFree = JsonBoolean(load_default=False)
+    limit = JsonInteger(load_default=10, validate=validate.Range(min=1, max=30))
+    contains = fields.String(
+        validate=[validate.Length(min=2, max=16), validate.Regexp(CONTAINS_PATTERN)],
+        metadata={"description": "Twilio's pattern: digits and letters (as on a keypad), `*` "
+                                 "one digit, `%` any digits, a leading `+` anchors at the "
+                                 "start and a trailing `$` at the end"})
     region = fields.String(validate=validate.Regexp(r"^[A-Z]{2}$"))
-    voiceEnabled = fields.Boolean()
-    smsEnabled = fields.Boolean()
-    mmsEnabled = fields.Boolean()
+    voiceEnabled = JsonBoolean()
+    smsEnabled = JsonBoolean()
+    mmsEnabled = JsonBoolean()
 
 
 class AvailableNumberSchema(NumberDetailsSchema):
@@ -279,3 +283,4 @@ class ReleaseResultSchema(Schema):
     status = fields.String()
     quarantined_until = fields.DateTime(allow_none=True)
     client = fields.Nested(OriginalClientSchema)
+

@@ -26,8 +26,10 @@ class Provision(MethodView):
     @blp.arguments(ProvisionRequestSchema)
     @blp.alt_response(202, schema=ProvisionAcceptedSchema,
                       description="Accepted: poll the job at the Location header")
-    @blp.alt_response(200, schema=ProvisionFinishedSchema,
-                      description="With `Prefer: wait=N`, the job ended within N seconds")
+    @blp.alt_response(200, schema={"oneOf": [ProvisionFinishedSchema, ProvisionAcceptedSchema]},
+                      description="With `Prefer: wait=N`, the job ended within N seconds (the "
+                                  "final result); or a replay of a job that completed (the 202's "
+                                  "shape)")
     @requires_scope(PROVISION, rate_limit="provision")
     def post(self, headers, body) -> Response:
         """Create a client and a provisioning job; the number is bought by a worker."""
