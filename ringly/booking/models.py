@@ -1,4 +1,4 @@
-"""Appointments booked by callers, one per client and start time."""
+"""Appointments booked by callers: per client and start time, one per seat (max_per_slot)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,10 +6,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ringly.clients.models import BOOKING_RULE_BOUNDS
 from ringly.db import Timestamped, UTCDateTime, db
 
 APPOINTMENT_STATUSES = ("booked", "confirmed", "cancelled")
 HOLDING_STATUSES = ("booked", "confirmed")
+# The most appointments one start time can hold for any client (max_per_slot's upper bound).
+MAX_SEATS = BOOKING_RULE_BOUNDS["max_per_slot"][1]
 
 
 class Appointment(Timestamped, db.Model):
@@ -27,17 +30,22 @@ class Appointment(Timestamped, db.Model):
     language: Mapped[str] = mapped_column(sa.String(2), default="en")
     source: Mapped[str] = mapped_column(sa.String(16), default="voice")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Which of the start time's max_per_slot places this is (1 when a slot holds one).
+    seat: Mapped[int] = mapped_column(default=1, server_default="1")
 
     client = relationship("Client")
 
     __table_args__ = (
         sa.CheckConstraint("status IN ('booked', 'confirmed', 'cancelled')", name="status"),
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
-        # The database, not the code, makes a double booking impossible.
+        sa.CheckConstraint(f"seat BETWEEN 1 AND {MAX_SEATS}", name="seat_range"),
+        # The database, not the code, makes a double booking impossible: one holding appointment
+        # per seat of a start time (book_slot only hands out seats 1..max_per_slot).
         sa.Index(
-            "uq_appointments_client_slot",
+            "uq_appointments_client_slot_seat",
             "client_id",
             "starts_at",
+            "seat",
             unique=True,
             postgresql_where=sa.text("status <> 'cancelled'"),
             sqlite_where=sa.text("status <> 'cancelled'"),

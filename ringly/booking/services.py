@@ -4,12 +4,21 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from ringly.booking.models import HOLDING_STATUSES, Appointment
-from ringly.booking.slots import client_zone, is_slot, nearest_free
+from ringly.booking.slots import (
+    REACH,
+    Bookings,
+    Unbookable,
+    bookable,
+    client_zone,
+    nearest_free,
+    rules,
+)
 from ringly.booking.understanding import resolve, understand
 from ringly.clients.models import Client
 from ringly.db import db, utcnow
@@ -29,16 +38,22 @@ class TimeCheck:
     alternatives: list[datetime] = field(default_factory=list)
 
 
-def taken_starts(client_id: int, start: datetime, end: datetime) -> set[datetime]:
-    rows = db.session.scalars(
-        sa.select(Appointment.starts_at).where(
+def holding(client_id: int, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """(start, end) of the client's holding appointments starting in [start, end)."""
+    rows = db.session.execute(
+        sa.select(Appointment.starts_at, Appointment.ends_at).where(
             Appointment.client_id == client_id,
             Appointment.status.in_(HOLDING_STATUSES),
             Appointment.starts_at >= start,
             Appointment.starts_at < end,
         )
     )
-    return set(rows)
+    return [(row.starts_at, row.ends_at) for row in rows]
+
+
+def unbookable(client: Client, now: datetime) -> Unbookable:
+    """What a caller cannot have at `now`, reading the client's appointments as needed."""
+    return Unbookable(client, now, partial(holding, client.id))
 
 
 def check_time(client: Client, text: str, locale: str, now: datetime) -> TimeCheck:
@@ -47,41 +62,90 @@ def check_time(client: Client, text: str, locale: str, now: datetime) -> TimeChe
     understood = understand(text, locale, local_now, client.timezone)
     if understood is None:
         return TimeCheck(None, None)
-    taken = taken_starts(client.id, now - timedelta(days=1), now + timedelta(days=90))
+    taken = unbookable(client, local_now)
     resolution = resolve(client, understood, local_now, taken)
-    if resolution.slot is not None:
+    if resolution.slot is not None and resolution.slot not in taken:
         return TimeCheck(resolution.slot, None)
-    if resolution.asked is None:
+    # A slot resolve found but the rules refuse (inside the notice, past the horizon, full) is
+    # what the caller asked for: offer the nearest ones the rules allow.
+    asked = resolution.asked or resolution.slot
+    if asked is None:
         return TimeCheck(None, None)
-    return TimeCheck(None, resolution.asked,
-                     nearest_free(client, resolution.asked, taken, local_now))
+    return TimeCheck(None, asked, nearest_free(client, asked, taken, local_now))
 
 
 def alternatives(client: Client, around: datetime, now: datetime, count: int = 3) -> list[datetime]:
-    around = around.astimezone(client_zone(client))
-    taken = taken_starts(client.id, around - timedelta(days=8), around + timedelta(days=61))
-    return nearest_free(client, around, taken, now.astimezone(around.tzinfo), count)
+    local_now = now.astimezone(client_zone(client))
+    return nearest_free(client, around.astimezone(local_now.tzinfo),
+                        unbookable(client, local_now), local_now, count)
 
 
 def book_slot(client: Client, *, call_sid: str | None, name: str, phone: str,
-              starts_at: datetime, language: str, now: datetime) -> Appointment:
+              starts_at: datetime, language: str, now: datetime,
+              replacing: Appointment | None = None) -> Appointment:
     """Book the slot in the caller's transaction (the caller commits; it also texts the caller).
 
-    The partial unique index decides between two callers confirming at once; the loser gets
-    SlotTaken. A replayed confirmation on the same call returns the first booking.
+    The slot must follow every rule of the client at `now` (hours, notice, horizon, closed
+    dates, a free place, no overlap with another appointment and its buffer), else SlotTaken.
+    The partial unique index on (client, start, seat) decides between two callers confirming
+    the same place at once; the loser gets SlotTaken. A replayed confirmation on the same call
+    returns the first booking. `replacing`: the caller's own appointment being moved, which the
+    new one may overlap (the caller cancels it once this one is booked).
     """
     if call_sid:
         existing = db.session.scalar(sa.select(Appointment).where(
             Appointment.call_sid == call_sid, Appointment.status.in_(HOLDING_STATUSES)))
-        if existing is not None:
+        if existing is not None and existing is not replacing:
             return existing
-    if starts_at <= now or not is_slot(client, starts_at):
+    if not bookable(client, starts_at, now):
         raise SlotTaken("that time is not a bookable slot")
+    _take_turn(client)
+    near = [row for row in db.session.execute(
+        sa.select(Appointment.id, Appointment.starts_at, Appointment.ends_at, Appointment.seat)
+        .where(Appointment.client_id == client.id, Appointment.status.in_(HOLDING_STATUSES),
+               Appointment.starts_at > starts_at - REACH, Appointment.starts_at < starts_at + REACH)
+    ) if replacing is None or row.id != replacing.id]
+    if Bookings(client, [(row.starts_at, row.ends_at) for row in near]).overlaps(starts_at):
+        raise SlotTaken("that time overlaps another appointment")
+    held = {row.seat for row in near if row.starts_at == starts_at}
+    if len(held) >= rules(client).max_per_slot:
+        raise SlotTaken("that slot was just booked")
+    for seat in sorted(set(range(1, rules(client).max_per_slot + 1)) - held):
+        appointment = _insert(client, seat, call_sid=call_sid, name=name, phone=phone,
+                              starts_at=starts_at, language=language)
+        if appointment is not None:
+            return appointment
+    raise SlotTaken("that slot was just booked")
+
+
+def _take_turn(client: Client) -> None:
+    """Bookings of one client take turns until the transaction ends.
+
+    The seat index refuses two appointments in one place, but not one that overlaps another's
+    buffer (they start at different times) nor more places than `max_per_slot` says: those
+    need what is already booked read and the insert made with no other booking in between. So
+    a booking locks the client's row first; a second booking of that client waits for the first
+    to commit and then reads it. Storing each appointment's blocked-until would not spare the
+    lock: only a PostgreSQL exclusion constraint could refuse overlapping ranges alone, and it
+    cannot read a buffer that is the client's setting. SQLite has no row locks: an UPDATE that
+    changes nothing takes its database write lock, which orders writers just as well.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(sa.text("UPDATE clients SET slot_minutes = slot_minutes WHERE id = :id"),
+                           {"id": client.id})
+    else:
+        db.session.execute(sa.select(Client.id).where(Client.id == client.id).with_for_update())
+
+
+def _insert(client: Client, seat: int, *, call_sid: str | None, name: str, phone: str,
+            starts_at: datetime, language: str) -> Appointment | None:
+    """The appointment in this place, or None when the place was taken a moment ago."""
     for _attempt in range(3):
         appointment = Appointment(
             client_id=client.id, call_sid=call_sid, customer_name=name, customer_phone=phone,
             starts_at=starts_at, ends_at=starts_at + timedelta(minutes=client.slot_minutes),
-            status="booked", confirmation_code=new_code(), language=language, source="voice",
+            seat=seat, status="booked", confirmation_code=new_code(), language=language,
+            source="voice",
         )
         try:
             with db.session.begin_nested():
@@ -89,7 +153,7 @@ def book_slot(client: Client, *, call_sid: str | None, name: str, phone: str,
         except IntegrityError as exc:
             if "confirmation_code" in str(exc.orig):
                 continue  # a code collision: draw another
-            raise SlotTaken("that slot was just booked") from exc
+            return None
         return appointment
     raise SlotTaken("could not draw a unique confirmation code")
 

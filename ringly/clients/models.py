@@ -18,6 +18,28 @@ DEFAULT_BUSINESS_HOURS: dict[str, list[list[str]]] = {
 }
 
 
+# Booking rules: each setting's (lowest, highest), stated in the API's document and enforced there
+# and by the table's CHECK constraints alike.
+BOOKING_RULE_BOUNDS: dict[str, tuple[int, int]] = {
+    "slot_minutes": (5, 480),
+    "buffer_minutes": (0, 240),
+    "min_notice_minutes": (0, 43200),  # up to 30 days
+    "horizon_days": (1, 730),
+    "max_per_slot": (1, 50),
+}
+DEFAULT_BOOKING_RULES: dict[str, int] = {
+    "slot_minutes": 30, "buffer_minutes": 0, "min_notice_minutes": 60, "horizon_days": 90,
+    "max_per_slot": 1,
+}
+MAX_CLOSED_RANGES = 100
+
+
+def _booking_rule(name: str) -> Mapped[int]:
+    """A booking rule's column: existing rows get the default too (server_default)."""
+    return mapped_column(default=DEFAULT_BOOKING_RULES[name],
+                         server_default=str(DEFAULT_BOOKING_RULES[name]))
+
+
 def default_business_hours() -> dict[str, list[list[str]]]:
     return {day: [list(span) for span in spans] for day, spans in DEFAULT_BUSINESS_HOURS.items()}
 
@@ -40,12 +62,22 @@ class Client(Timestamped, db.Model):
         sa.String(64), default="America/New_York", server_default="America/New_York"
     )
     business_hours: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=default_business_hours)
-    slot_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
+    # Booking rules (ringly/booking/slots.py applies them; defaults and bounds above).
+    slot_minutes: Mapped[int] = _booking_rule("slot_minutes")
+    buffer_minutes: Mapped[int] = _booking_rule("buffer_minutes")
+    min_notice_minutes: Mapped[int] = _booking_rule("min_notice_minutes")
+    horizon_days: Mapped[int] = _booking_rule("horizon_days")
+    max_per_slot: Mapped[int] = _booking_rule("max_per_slot")
+    # Local dates no slot is offered on: [{"from": "2026-12-24", "to": "2026-12-26"}, ...],
+    # ISO dates, both ends included, at most MAX_CLOSED_RANGES ranges.
+    closed_dates: Mapped[list[dict[str, str]]] = mapped_column(
+        sa.JSON, default=list, server_default="[]")
     default_language: Mapped[str] = mapped_column(sa.String(2), default="en", server_default="en")
     forwarding_number: Mapped[str | None] = mapped_column(sa.String(16))
 
     __table_args__ = (
-        sa.CheckConstraint("slot_minutes BETWEEN 5 AND 240", name="slot_minutes_range"),
+        *(sa.CheckConstraint(f"{name} BETWEEN {low} AND {high}", name=f"{name}_range")
+          for name, (low, high) in BOOKING_RULE_BOUNDS.items()),
         sa.CheckConstraint("default_language IN ('en', 'es')", name="default_language"),
     )
 

@@ -1,12 +1,25 @@
 """Marshmallow schemas of the client API (a client, its settings, the list)."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from zoneinfo import available_timezones
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
-from ringly.clients.models import WEEKDAYS
+from ringly.clients.models import (
+    BOOKING_RULE_BOUNDS,
+    DEFAULT_BOOKING_RULES,
+    MAX_CLOSED_RANGES,
+    WEEKDAYS,
+)
 from ringly.db import MAX_ROW_ID
 from ringly.paging import PageArgsSchema
 from ringly.text import PLAIN_TEXT
@@ -54,6 +67,50 @@ class BusinessHoursSchema(Schema):
                 raise ValidationError("each span opens before it closes", field_name=day)
 
 
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _real_date(value: str) -> None:
+    try:
+        date.fromisoformat(value)
+    except ValueError as error:
+        raise ValidationError("not a date of the calendar") from error
+
+
+def _iso_date(name: str, **kwargs: Any) -> fields.String:
+    # Kept as the string it was given (it is stored in JSON); "YYYY-MM-DD" strings compare
+    # like the dates they name.
+    return fields.String(data_key=name, attribute=name, validate=[
+        validate.Regexp(ISO_DATE, error="a date as YYYY-MM-DD"), _real_date],
+        metadata={"format": "date"}, **kwargs)
+
+
+class ClosedDateRangeSchema(Schema):
+    """Local dates the business takes no bookings, `from` through `to` (both included); a
+    single day may leave `to` out."""
+
+    first = _iso_date("from", required=True)
+    last = _iso_date("to")
+
+    @validates_schema
+    def _in_order(self, data: dict, **_kwargs: object) -> None:
+        if data.get("to") is not None and data["to"] < data.get("from", ""):
+            raise ValidationError("must not be before `from`", field_name="to")
+
+    @post_load
+    def _both_ends(self, data: dict, **_kwargs: object) -> dict:
+        return {"from": data["from"], "to": data.get("to") or data["from"]}
+
+
+def booking_rule(name: str, description: str) -> fields.Integer:
+    """A booking rule in minutes or days, within BOOKING_RULE_BOUNDS (the document's minimum
+    and maximum), else 422 naming it."""
+    low, high = BOOKING_RULE_BOUNDS[name]
+    return fields.Integer(strict=True, validate=validate.Range(min=low, max=high), metadata={
+        "description": f"{description} ({low} to {high}; default "
+                       f"{DEFAULT_BOOKING_RULES[name]})"})
+
+
 class ClientSchema(Schema):
     """A client with its settings (GET/PATCH /api/clients/<id>)."""
 
@@ -77,8 +134,33 @@ class ClientSchema(Schema):
                        "be a fixed-line or mobile number in an allowed country "
                        "(ALLOWED_DESTINATION_COUNTRIES, default the client's own), else 422 "
                        "naming the reason"})
+    timezone_source = fields.String(dump_only=True, metadata={
+        "enum": ["explicit", "number", "default"],
+        "description": "where `timezone` came from: `explicit` (the provision request or a "
+                       "PATCH; kept), `number` (the number's area code or rate center, set when "
+                       "it was bought) or `default` (`DEFAULT_TIMEZONE`: no number yet, or a "
+                       "toll-free one)"})
     country = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
+    # Booking rules: what slots callers are offered and may book (docs/voice.md#booking-rules).
+    slot_minutes = booking_rule("slot_minutes", "length of an appointment, in minutes")
+    buffer_minutes = booking_rule(
+        "buffer_minutes", "minutes kept free after each appointment before the next can start")
+    min_notice_minutes = booking_rule(
+        "min_notice_minutes", "no slot starting sooner than this many minutes from now is "
+                              "offered or booked")
+    horizon_days = booking_rule(
+        "horizon_days", "how many days ahead a slot may be booked: through the local date "
+                        "this many days after today")
+    max_per_slot = booking_rule(
+        "max_per_slot", "how many appointments may start at the same time")
+    closed_dates = fields.List(
+        fields.Nested(ClosedDateRangeSchema), validate=validate.Length(max=MAX_CLOSED_RANGES),
+        metadata={"description": "local dates no slot is offered or booked on, as ranges "
+                                 "`{\"from\": \"2026-12-24\", \"to\": \"2026-12-26\"}` (both "
+                                 "included; `to` may be left out for one day), at most "
+                                 f"{MAX_CLOSED_RANGES}. A change replaces the whole list; `[]` "
+                                 "clears it."})
 
 
 CLIENT_FILTERS = ("active", "rachel_enabled", "user_id", "q", "has_number")
