@@ -86,10 +86,11 @@ def opening_spans(client: Client, day: date) -> list[tuple[datetime, datetime]]:
     ]
 
 
-def day_slots(client: Client, day: date) -> Iterator[datetime]:
+def day_slots(client: Client, day: date, rule: Rules | None = None) -> Iterator[datetime]:
     """Slot starts of one local day, in order: every slot fits wholly inside a span, and the
-    next starts `buffer_minutes` after it ends. None on a closed date."""
-    rule = rules(client)
+    next starts `buffer_minutes` after it ends. None on a closed date. (`rule`: the client's
+    rules when the caller has them already.)"""
+    rule = rule or rules(client)
     if rule.closed_on(day):
         return
     for opens, closes in opening_spans(client, day):
@@ -187,6 +188,10 @@ class Unbookable(Container[datetime]):
     def __init__(self, client: Client, now: datetime,
                  load: Callable[[datetime, datetime], Iterable[tuple[datetime, datetime]]]) -> None:
         self.client, self.now, self._load = client, now, load
+        # Asked about slot after slot: the rules, the window and each day's grid are read once.
+        self._rules = rules(client)
+        self._earliest, self._until = earliest_start(client, now), horizon_end(client, now)
+        self._grid: dict[date, frozenset[datetime]] = {}
         self._bookings = Bookings(client)
         self._loaded: set[int] = set()
         self._epoch = datetime(2000, 1, 1, tzinfo=now.tzinfo)
@@ -194,7 +199,13 @@ class Unbookable(Container[datetime]):
     def __contains__(self, start: object) -> bool:
         if not isinstance(start, datetime):
             return False
-        return not bookable(self.client, start, self.now) or self.full(start)
+        if not (start > self.now and self._earliest <= start < self._until):
+            return True
+        local = to_local(self.client, start)
+        day = local.date()
+        if day not in self._grid:
+            self._grid[day] = frozenset(day_slots(self.client, day, self._rules))
+        return local not in self._grid[day] or self.full(start)
 
     def full(self, start: datetime) -> bool:
         for index in range(self._chunk(start - REACH), self._chunk(start + REACH) + 1):
