@@ -4,11 +4,17 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ringly.db import Timestamped, db
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Where a client's time zone came from: asked for (provision request or PATCH; never changed
+# by Ringly), its number's area code or rate center, or DEFAULT_TIMEZONE (no number yet, a
+# toll-free number, or a number that says nothing about where the business is).
+TIMEZONE_SOURCES = ("explicit", "number", "default")
+FALLBACK_TIMEZONE = "America/New_York"
 
 # Opening hours per weekday as lists of [open, close] in local "HH:MM"; an empty list is closed.
 DEFAULT_BUSINESS_HOURS: dict[str, list[list[str]]] = {
@@ -40,6 +46,12 @@ def _booking_rule(name: str) -> Mapped[int]:
                          server_default=str(DEFAULT_BOOKING_RULES[name]))
 
 
+def default_timezone() -> str:
+    """DEFAULT_TIMEZONE: the zone of a client whose zone nobody chose and no number gives."""
+    return (current_app.config.get("DEFAULT_TIMEZONE") or FALLBACK_TIMEZONE
+            if has_app_context() else FALLBACK_TIMEZONE)
+
+
 def default_business_hours() -> dict[str, list[list[str]]]:
     return {day: [list(span) for span in spans] for day, spans in DEFAULT_BUSINESS_HOURS.items()}
 
@@ -59,8 +71,10 @@ class Client(Timestamped, db.Model):
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     country: Mapped[str] = mapped_column(sa.String(2), default="US", server_default="US")
     timezone: Mapped[str] = mapped_column(
-        sa.String(64), default="America/New_York", server_default="America/New_York"
+        sa.String(64), default=default_timezone, server_default="America/New_York"
     )
+    timezone_source: Mapped[str] = mapped_column(sa.String(8), default="default",
+                                                 server_default="default")
     business_hours: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=default_business_hours)
     # Booking rules (ringly/booking/slots.py applies them; defaults and bounds above).
     slot_minutes: Mapped[int] = _booking_rule("slot_minutes")
@@ -79,6 +93,8 @@ class Client(Timestamped, db.Model):
         *(sa.CheckConstraint(f"{name} BETWEEN {low} AND {high}", name=f"{name}_range")
           for name, (low, high) in BOOKING_RULE_BOUNDS.items()),
         sa.CheckConstraint("default_language IN ('en', 'es')", name="default_language"),
+        sa.CheckConstraint("timezone_source IN ('explicit', 'number', 'default')",
+                           name="timezone_source"),
     )
 
     def __repr__(self) -> str:

@@ -83,6 +83,8 @@ def update_client(client_id: int, changes: dict[str, Any]) -> Client:
     before = {name: getattr(client, name) for name in changes}
     for name, value in changes.items():
         setattr(client, name, value)
+    if "timezone" in changes:
+        client.timezone_source = "explicit"  # chosen: a number bought later never changes it
     record_event("client.updated", f"client {client.id} updated: {', '.join(sorted(changes))}",
                  subject=client, data={"before": before, "after": changes})
     if {"custom_greeting", "business_name", "business_hours"} & changes.keys():

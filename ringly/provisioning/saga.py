@@ -25,9 +25,10 @@ from ringly.provisioning.lifecycle import (
 from ringly.provisioning.models import ProvisioningJob
 from ringly.provisioning.numbers import desired_webhooks, friendly_name
 from ringly.provisioning.states import JobState
+from ringly.provisioning.time_zones import assign_number_zone
 from ringly.provisioning.verification import VerificationFailed, verify_voice_entry
 from ringly.queue import retry_delay
-from ringly.signals import client_wording_changed
+from ringly.signals import client_wording_changed, verification_call_made
 from ringly.telephony import (
     IncomingNumber,
     PermanentTelephonyError,
@@ -44,7 +45,8 @@ AUTH_MESSAGE = (
     "TWILIO_AUTH_TOKEN"
 )
 
-Verifier = Callable[[str, str], None]
+# Checks the voice URL for the number; returns the CallSid of the request it made, if any.
+Verifier = Callable[[str, str], str | None]
 
 
 def backoff_delay(attempt: int, retry_after: float | None = None) -> float:
@@ -248,6 +250,7 @@ def _record_purchase(job: ProvisioningJob, incoming: IncomingNumber) -> Incoming
             raise JobFailed("client_write_failed", "the client no longer exists")
         client.ringlypro_number = incoming.phone_number
         client.twilio_number_sid = incoming.sid
+        assign_number_zone(client, number)  # unless the client chose its zone
         job.twilio_sid, job.chosen_number = incoming.sid, incoming.phone_number
         if incoming.matches(desired_webhooks()):
             # Twilio's answer already shows every webhook as wanted: nothing to configure.
@@ -297,7 +300,7 @@ def _configure(job: ProvisioningJob, incoming: IncomingNumber | None) -> Incomin
 
 
 def _verify(job: ProvisioningJob, verifier: Verifier) -> None:
-    verifier(desired_webhooks().voice_url, job.chosen_number)
+    call_sid = verifier(desired_webhooks().voice_url, job.chosen_number)
     number = number_by_sid(job.twilio_sid)
     number.status = "active"
     job.move_to(JobState.COMPLETED)
@@ -306,4 +309,7 @@ def _verify(job: ProvisioningJob, verifier: Verifier) -> None:
                  f"{job.client_id}", subject=job, data={"sid": job.twilio_sid})
     if job.client_id is not None:
         client_wording_changed.send(job.client_id)
+    if call_sid:
+        # Voice marks the request's call row `verification` and finished, in this commit.
+        verification_call_made.send(call_sid)
     db.session.commit()

@@ -83,6 +83,8 @@ def submit_provision(body: dict[str, Any], idempotency_key: str | None = None,
             return Submission(_same_request_or_conflict(existing, digest), created=False)
     client = Client(**{name: body[name] for name in CLIENT_FIELDS if body.get(name) is not None})
     client.rachel_enabled = True
+    if body.get("timezone"):
+        client.timezone_source = "explicit"  # else the number's zone, once it is bought
     db.session.add(client)
     db.session.flush()
     job = ProvisioningJob(

@@ -16,10 +16,14 @@ class VerificationFailed(Exception):
     """The voice URL did not answer a signed inbound call with valid TwiML."""
 
 
-def verify_voice_entry(voice_url: str, phone_number: str) -> None:
-    """POST what Twilio would send for an inbound call; raise VerificationFailed unless TwiML."""
+def verify_voice_entry(voice_url: str, phone_number: str) -> str:
+    """POST what Twilio would send for an inbound call; raise VerificationFailed unless TwiML.
+
+    Returns the request's CallSid: the voice entry records the request as a call, which the
+    saga then marks `verification` and finished."""
+    call_sid = "CA" + uuid.uuid4().hex
     params = {
-        "CallSid": "CA" + uuid.uuid4().hex,
+        "CallSid": call_sid,
         "AccountSid": current_app.config["TWILIO_ACCOUNT_SID"],
         "From": "+15005550006",
         "To": phone_number,
@@ -46,3 +50,4 @@ def verify_voice_entry(voice_url: str, phone_number: str) -> None:
         raise VerificationFailed(f"the voice URL {voice_url} sent invalid XML: {error}") from error
     if root.tag != "Response":
         raise VerificationFailed(f"the voice URL {voice_url} sent <{root.tag}>, not <Response>")
+    return call_sid

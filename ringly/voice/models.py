@@ -13,6 +13,9 @@ from ringly.db import ADDRESS_LENGTH, Timestamped, UTCDateTime, db
 # Twilio's final call statuses: a status callback never moves a call out of these.
 FINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
 CALL_STATUSES = ("queued", "initiated", "ringing", "in-progress", *FINAL_STATUSES)
+# A caller's call, or the signed request provisioning makes to check a new number's voice URL
+# (finished at once, and left out of the client's call list and usage unless asked for).
+CALL_PURPOSES = ("caller", "verification")
 
 
 class Call(Timestamped, db.Model):
@@ -28,6 +31,7 @@ class Call(Timestamped, db.Model):
     to_number: Mapped[str | None] = mapped_column(sa.String(ADDRESS_LENGTH))
     direction: Mapped[str | None] = mapped_column(sa.String(16))
     status: Mapped[str | None] = mapped_column(sa.String(16))
+    purpose: Mapped[str] = mapped_column(sa.String(12), default="caller", server_default="caller")
     language: Mapped[str | None] = mapped_column(sa.String(2))
     # Where the caller is in the flow and what they have told us; never taken from the URL.
     step: Mapped[str | None] = mapped_column(sa.String(64))
@@ -42,3 +46,7 @@ class Call(Timestamped, db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     client = relationship("Client")
+
+    __table_args__ = (
+        sa.CheckConstraint("purpose IN ('caller', 'verification')", name="purpose"),
+    )

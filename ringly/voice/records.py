@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Flask
 
 from ringly.booking.slots import client_zone
 from ringly.clients.models import Client
@@ -14,13 +15,32 @@ from ringly.clients.services import get_client
 from ringly.db import db, newest_first, utcnow
 from ringly.messaging.models import Message
 from ringly.provisioning.models import PhoneNumber
+from ringly.signals import verification_call_made
 from ringly.voice.models import FINAL_STATUSES, Call
 
+CALLER = "caller"
+VERIFICATION = "verification"
 
-def list_calls(client_id: int, limit: int, before_id: int | None = None) -> list[Call]:
-    """Newest first: up to `limit` calls older than `before_id` (the previous page's last)."""
+
+def list_calls(client_id: int, limit: int, before_id: int | None = None, *,
+               include_verification: bool = False) -> list[Call]:
+    """Newest first: up to `limit` calls older than `before_id` (the previous page's last).
+    Provisioning's verification requests only when asked for."""
     query = sa.select(Call).where(Call.client_id == client_id)
+    if not include_verification:
+        query = query.where(Call.purpose == CALLER)
     return list(db.session.scalars(newest_first(query, Call.id, limit, before_id)))
+
+
+def finish_verification_call(call_sid: str) -> None:
+    """Provisioning's signed check of a number's voice URL was recorded as a ringing call: mark
+    it `verification` and finished (Twilio never reports a status for it). The sender commits."""
+    now = utcnow()
+    db.session.execute(
+        sa.update(Call).where(Call.call_sid == call_sid)
+        .values(purpose=VERIFICATION, status="completed", duration_seconds=0,
+                ended_at=sa.func.coalesce(Call.ended_at, now), updated_at=now)
+        .execution_options(synchronize_session=False))
 
 
 def month_start(client: Client, now: datetime) -> datetime:
@@ -31,14 +51,14 @@ def month_start(client: Client, now: datetime) -> datetime:
 
 def usage(client_id: int, now: datetime | None = None) -> dict[str, Any]:
     """This month's finished calls and their minutes (each rounded up, as Twilio bills), texts
-    and number cost. Calls still in progress (or never connected, like provisioning's
-    verification request) count once Twilio reports a final status."""
+    and number cost. Calls still in progress count once Twilio reports a final status;
+    provisioning's verification requests never do."""
     client = get_client(client_id)
     since = month_start(client, now or utcnow())
     calls = db.session.execute(
         sa.select(Call.duration_seconds, Call.price)
         .where(Call.client_id == client_id, Call.created_at >= since,
-               Call.status.in_(FINAL_STATUSES))).all()
+               Call.status.in_(FINAL_STATUSES), Call.purpose == CALLER)).all()
     messages = db.session.scalar(
         sa.select(sa.func.count()).select_from(Message)
         .where(Message.client_id == client_id, Message.channel == "sms",
@@ -56,3 +76,7 @@ def usage(client_id: int, now: datetime | None = None) -> dict[str, Any]:
         "messages": messages or 0,
         "number_cost": sum((price or Decimal(0) for price in numbers), Decimal(0)),
     }
+
+
+def init_app(app: Flask) -> None:
+    verification_call_made.connect(finish_verification_call)

@@ -7,7 +7,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from ringly.messaging.services import store_fallback_voicemail
 from ringly.telephony.twiml import twiml
 from ringly.telephony.webhooks import twilio_fallback_webhook, twilio_webhook
-from ringly.voice import flow, services, tts
+from ringly.voice import flow, records, services, tts
 from ringly.voice.tts import HASH_RE, audio_library
 
 bp = Blueprint("voice", __name__)
@@ -82,4 +82,5 @@ def audio(name: str):
 
 def init_app(app: Flask) -> None:
     tts.init_app(app)
+    records.init_app(app)
     app.register_blueprint(bp)

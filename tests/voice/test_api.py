@@ -187,3 +187,26 @@ def test_appointments_carry_their_start_in_utc_and_in_the_clients_zone(app, clie
     # Daylight saving time: the same 10 am is five hours behind UTC in July.
     assert summer["starts_at_local"] == "2027-07-01T10:00:00-05:00"
     assert winter["timezone"] == summer["timezone"] == "America/Chicago"
+
+
+def test_verification_requests_are_listed_only_when_asked_for(app, client, api_headers):
+    client_id = make_client(app)
+    with app.app_context():
+        db.session.add_all(
+            [Call(call_sid=f"CA{n:032d}", client_id=client_id, state={}, status="completed")
+             for n in range(3)]
+            + [Call(call_sid="CA" + "9" * 32, client_id=client_id, state={}, status="completed",
+                    purpose="verification", duration_seconds=0)])
+        db.session.commit()
+        db.session.remove()
+    base = f"/api/clients/{client_id}/calls"
+    assert len(client.get(base, headers=api_headers).get_json()) == 3
+    pages = _walk(client, api_headers, f"{base}?include_verification=true&limit=2")
+    assert [c["purpose"] for rows in pages for c in rows] == [
+        "verification", "caller", "caller", "caller"]
+    usage = client.get(f"/api/clients/{client_id}/usage", headers=api_headers).get_json()
+    assert usage["calls"] == 3
+    for value in ("yes", "1", "True", ""):
+        response = client.get(f"{base}?include_verification={value}", headers=api_headers)
+        assert response.status_code == 422, value
+        assert "include_verification" in response.get_json()["errors"]
