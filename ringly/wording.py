@@ -131,6 +131,64 @@ PROMPTS: dict[str, dict[str, str]] = {
         "en": "Nobody is available to take your call right now.",
         "es": "No hay nadie disponible para atenderle en este momento.",
     },
+    # A returning caller with an upcoming appointment (ringly/voice/returning.py).
+    "upcoming_appointment": {
+        "en": "You have an appointment on {when}. To keep it, press 1; to change it, press 2; "
+              "to cancel, press 3.",
+        "es": "Tiene una cita {when}. Para mantenerla, oprima 1; para cambiarla, oprima 2; "
+              "para cancelarla, oprima 3.",
+    },
+    "appointment_kept": {
+        "en": "Great, your appointment stays as it is.",
+        "es": "Perfecto, su cita se mantiene.",
+    },
+    "appointment_gone": {
+        "en": "I couldn't find that appointment any more.",
+        "es": "Ya no encuentro esa cita.",
+    },
+    "change_intro": {
+        "en": "Let's find a new time for your appointment.",
+        "es": "Busquemos una nueva hora para su cita.",
+    },
+    "same_time_as_booked": {
+        "en": "That's the time you already have, {when}.",
+        "es": "Esa es la hora que ya tiene, {when}.",
+    },
+    "appointment_unchanged": {
+        "en": "Your appointment stays as it is. Goodbye.",
+        "es": "Su cita se mantiene. Adiós.",
+    },
+    "appointment_changed": {
+        "en": "Your appointment is moved to {when}. Your new confirmation code is {code_spoken}. "
+              "We'll send you a text message with the details. Goodbye.",
+        "es": "Su cita se cambió para {when}. Su nuevo código de confirmación es {code_spoken}. "
+              "Le enviaremos un mensaje de texto con los detalles. Adiós.",
+    },
+    "appointment_changed_no_text": {
+        "en": "Your appointment is moved to {when}. I can't text that number, but the change is "
+              "confirmed: your new confirmation code is {code_spoken}. Please write it down. "
+              "Goodbye.",
+        "es": "Su cita se cambió para {when}. No puedo enviar un mensaje de texto a ese número, "
+              "pero el cambio está confirmado: su nuevo código de confirmación es "
+              "{code_spoken}. Por favor, anótelo. Adiós.",
+    },
+    "confirm_cancel": {
+        "en": "To cancel your appointment on {when}, press 1 or say cancel. To keep it, press 2.",
+        "es": "Para cancelar su cita {when}, oprima 1 o diga cancelar. Para mantenerla, "
+              "oprima 2.",
+    },
+    "appointment_cancelled": {
+        "en": "Your appointment on {when} is cancelled. We'll send you a text message to "
+              "confirm. Goodbye.",
+        "es": "Su cita {when} quedó cancelada. Le enviaremos un mensaje de texto para "
+              "confirmarlo. Adiós.",
+    },
+    "appointment_cancelled_no_text": {
+        "en": "Your appointment on {when} is cancelled. I can't text that number, but the "
+              "cancellation is confirmed. Goodbye.",
+        "es": "Su cita {when} quedó cancelada. No puedo enviar un mensaje de texto a ese "
+              "número, pero la cancelación está confirmada. Adiós.",
+    },
     # Text messages.
     "sms_confirmation": {
         "en": "{business}: your appointment is booked for {when}. Code {code}. "
@@ -156,6 +214,17 @@ PROMPTS: dict[str, dict[str, str]] = {
         "es": "Responda CONFIRMAR para confirmar su próxima cita o CANCELAR para cancelarla. "
               "Para hacer una cita, llámenos.",
     },
+    # Texted after a returning caller changed or cancelled an appointment by phone.
+    "sms_changed": {
+        "en": "{business}: your appointment on {before} is moved to {when}. New code {code}. "
+              "Reply CONFIRM to confirm or CANCEL to cancel.",
+        "es": "{business}: su cita del {before} se cambió al {when}. Nuevo código {code}. "
+              "Responda CONFIRMAR para confirmar o CANCELAR para cancelar.",
+    },
+    "sms_call_cancelled": {
+        "en": "{business}: your appointment on {when} is cancelled. Call us to book again.",
+        "es": "{business}: su cita del {when} quedó cancelada. Llámenos para hacer otra cita.",
+    },
 }
 
 # What a caller may say, lower-cased and without accents (see `normalise`).
@@ -172,6 +241,16 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
             "es": ("si", "claro", "correcto", "confirmo", "confirmar", "de acuerdo", "vale")},
     "no": {"en": ("no", "nope", "another", "different", "change"),
            "es": ("no", "otra", "otro", "cambiar")},
+    # A returning caller's answers about their appointment (ringly/voice/returning.py). The
+    # negations count as "keep", so "don't cancel it" names both and is asked again.
+    "keep": {"en": ("keep", "keep it", "leave it", "no", "don t", "dont", "do not", "not"),
+             "es": ("mantener", "mantenerla", "mantengo", "conservar", "conservarla",
+                    "dejarla", "dejarla igual", "no")},
+    "change": {"en": ("change", "reschedule", "move", "another time", "different time"),
+               "es": ("cambiar", "cambiarla", "cambio", "mover", "moverla", "reprogramar",
+                      "otra hora", "otro dia")},
+    "cancel": {"en": ("cancel", "cancel it", "cancellation", "delete"),
+               "es": ("cancelar", "cancelarla", "cancelo", "cancelacion", "anular", "anularla")},
 }
 
 # Picking an offered time by voice: "the second one", "la primera".
@@ -185,6 +264,8 @@ HINTS = {
     "language": "English, español, Spanish",
     "intent": {"en": "appointment, message, hours, person",
                "es": "cita, mensaje, horario, persona"},
+    "returning": {"en": "keep, change, cancel", "es": "mantener, cambiar, cancelar"},
+    "cancel-confirm": {"en": "cancel, keep, yes, no", "es": "cancelar, mantener, sí, no"},
 }
 
 _DAYS = {

@@ -9,6 +9,7 @@ from functools import partial
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from ringly.admin.services import record_event
 from ringly.booking.models import HOLDING_STATUSES, Appointment
 from ringly.booking.slots import (
     REACH,
@@ -179,6 +180,55 @@ def cancel(appointment: Appointment) -> None:
 
 def confirm(appointment: Appointment) -> None:
     appointment.status = "confirmed"
+
+
+def callers_appointment(client_id: int, phone: str | None, starts_at: datetime,
+                        now: datetime) -> Appointment | None:
+    """The caller's appointment with the client at `starts_at`, still held and upcoming, locked
+    until the caller's transaction ends (None once it is cancelled, moved or past)."""
+    return db.session.scalar(
+        sa.select(Appointment)
+        .where(Appointment.client_id == client_id, Appointment.customer_phone == phone,
+               Appointment.starts_at == starts_at, Appointment.starts_at > now,
+               Appointment.status.in_(HOLDING_STATUSES))
+        .order_by(Appointment.id).limit(1).with_for_update()
+    )
+
+
+def reschedule(appointment: Appointment, starts_at: datetime, *, call_sid: str | None,
+               language: str, now: datetime) -> Appointment:
+    """Move an appointment to `starts_at` in the caller's transaction (the caller commits).
+
+    The new time is booked first (same name and phone, a new confirmation code) and the old
+    appointment cancelled only after it, so one commit moves it: never both lost, never both
+    held. SlotTaken leaves the old one as it was. The same time changes nothing."""
+    if starts_at == appointment.starts_at:
+        return appointment
+    moved = book_slot(appointment.client, call_sid=call_sid, name=appointment.customer_name,
+                      phone=appointment.customer_phone, starts_at=starts_at, language=language,
+                      now=now, replacing=appointment)
+    cancel(appointment)
+    record_event(
+        "appointment.changed",
+        f"appointment {appointment.id} moved from {appointment.starts_at.isoformat()} to "
+        f"{moved.starts_at.isoformat()} (appointment {moved.id}) by the caller",
+        subject=moved,
+        data={"from_appointment_id": appointment.id, "from": appointment.starts_at,
+              "to": moved.starts_at, "call_sid": call_sid},
+    )
+    return moved
+
+
+def cancel_by_caller(appointment: Appointment, *, call_sid: str | None) -> None:
+    """Cancel an appointment the caller asked to cancel, audited (the caller commits)."""
+    cancel(appointment)
+    record_event(
+        "appointment.cancelled",
+        f"appointment {appointment.id} at {appointment.starts_at.isoformat()} cancelled by "
+        f"the caller",
+        subject=appointment,
+        data={"starts_at": appointment.starts_at, "call_sid": call_sid},
+    )
 
 
 def list_appointments(client_id: int, limit: int, after: tuple[datetime, int] | None = None,

@@ -53,20 +53,51 @@ def queue_confirmation(appointment: Appointment, client: Client,
 
     `caller` is who asked for it (the call's From), for the per-caller daily limit.
     """
-    key = f"confirmation:{appointment.id}"
+    language = appointment.language
+    return _queue_text(
+        appointment, client, caller, purpose="confirmation", language=language,
+        body=prompt("sms_confirmation", language, business=client.business_name,
+                    when=short_when(to_local(client, appointment.starts_at), language),
+                    code=appointment.confirmation_code))
+
+
+def queue_change_confirmation(appointment: Appointment, previous: Appointment, client: Client,
+                              caller: str | None = None) -> Message:
+    """The text saying a caller's appointment moved from `previous` to `appointment` (the new
+    one, with its code), like a confirmation: policy first, sent after commit."""
+    language = appointment.language
+    return _queue_text(
+        appointment, client, caller, purpose="change", language=language,
+        body=prompt("sms_changed", language, business=client.business_name,
+                    before=short_when(to_local(client, previous.starts_at), language),
+                    when=short_when(to_local(client, appointment.starts_at), language),
+                    code=appointment.confirmation_code))
+
+
+def queue_cancellation(appointment: Appointment, client: Client, language: str,
+                       caller: str | None = None, call_sid: str | None = None) -> Message:
+    """The text saying a caller cancelled `appointment` by phone, in the call's language."""
+    return _queue_text(
+        appointment, client, caller, purpose="cancellation", language=language,
+        call_sid=call_sid,
+        body=prompt("sms_call_cancelled", language, business=client.business_name,
+                    when=short_when(to_local(client, appointment.starts_at), language)))
+
+
+def _queue_text(appointment: Appointment, client: Client, caller: str | None, *, purpose: str,
+                language: str, body: str, call_sid: str | None = None) -> Message:
+    """One text per appointment and purpose (`<purpose>:<appointment id>`), to the appointment's
+    phone: checked by the policy and recorded, handed to the outbox after commit, or kept
+    refused with the reason."""
+    key = f"{purpose}:{appointment.id}"
     existing = db.session.scalar(sa.select(Message).where(Message.dedupe_key == key))
     if existing is not None:
         return existing
-    body = prompt("sms_confirmation", appointment.language,
-                  business=client.business_name,
-                  when=short_when(to_local(client, appointment.starts_at), appointment.language),
-                  code=appointment.confirmation_code)
     message = Message(
         dedupe_key=key, client_id=client.id, appointment_id=appointment.id,
-        call_sid=appointment.call_sid, channel="sms", direction="outbound",
+        call_sid=call_sid or appointment.call_sid, channel="sms", direction="outbound",
         from_number=client.ringlypro_number, to_number=appointment.customer_phone, body=body,
-        language=appointment.language, purpose="confirmation", status="queued",
-        caller_number=caller,
+        language=language, purpose=purpose, status="queued", caller_number=caller,
     )
     refusal = policy.check_text(client, message.to_number, caller)
     db.session.add(message)

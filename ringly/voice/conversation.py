@@ -18,7 +18,7 @@ from ringly.destinations import check_client_destination
 from ringly.messaging import outbound
 from ringly.messaging.policy import masked
 from ringly.text import normalise
-from ringly.voice import flow
+from ringly.voice import flow, returning
 from ringly.voice.flow import Line, Scene
 from ringly.wording import (
     CHOICES,
@@ -120,7 +120,7 @@ def step_prompt(ctx: Ctx, step: str, before: list[Line] | None = None) -> VoiceR
     if step == "voicemail":
         lines.append(scene.line("voicemail"))
         return flow.record(scene, lines, step, ctx.transcription_url)
-    raise ValueError(f"no prompt for step {step!r}")
+    return returning.step_prompt(ctx, step, lines)
 
 
 def _moment(iso: str) -> datetime:
@@ -140,7 +140,7 @@ def reprompt(ctx: Ctx, step: str, turn: Turn) -> Reply:
 def start(ctx: Ctx) -> Reply:
     """The first answer: greet in the remembered language, or offer the language menu."""
     if ctx.state.get("remembered_language"):
-        return Reply("intent", step_prompt(ctx, "intent", [greeting(ctx)]))
+        return returning.after_greeting(ctx)
     return Reply("language", step_prompt(ctx, "language"))
 
 
@@ -159,7 +159,7 @@ def on_language(ctx: Ctx, turn: Turn) -> Reply:
     if choice is None:
         return reprompt(ctx, "language", turn)
     ctx.scene = Scene(choice, ctx.scene.base_url, ctx.scene.turn, ctx.scene.audio_url)
-    return Reply("intent", step_prompt(ctx, "intent", [greeting(ctx)]), language=choice)
+    return returning.after_greeting(ctx, language=choice)
 
 
 def on_intent(ctx: Ctx, turn: Turn) -> Reply:
@@ -267,6 +267,8 @@ def on_book_time(ctx: Ctx, turn: Turn) -> Reply:
         if attempts["book-time"] > MAX_REPROMPTS:
             return Reply(None, flow.finish(ctx.scene, [sorry, ctx.scene.line("goodbye_no_answer")]))
         return Reply("book-time", step_prompt(ctx, "book-time", [sorry]))
+    if (unchanged := returning.same_time(ctx, check.asked)) is not None:
+        return unchanged
     when = spoken_when(to_local(ctx.client, check.asked), ctx.locale)
     return offer(ctx, [ctx.scene.line("slot_unavailable", when=when)], check.alternatives)
 
@@ -305,6 +307,8 @@ def on_book_confirm(ctx: Ctx, turn: Turn) -> Reply:
     if not (turn.digits == "1" or said(turn, "yes", ctx.locale)):
         return reprompt(ctx, "book-confirm", turn)
     start = _moment(ctx.state["candidate"])
+    if ctx.state.get("change_of"):
+        return returning.confirm_change(ctx, start)
     try:
         appointment = booking.book_slot(
             ctx.client, call_sid=ctx.call_sid, name=ctx.state["name"],
@@ -338,4 +342,5 @@ HANDLERS: dict[str, Callable[[Ctx, Turn], Reply]] = {
     "book-pick": on_book_pick,
     "book-confirm": on_book_confirm,
     "dial": on_dial,
+    **returning.HANDLERS,  # a returning caller's appointment: keep, change, cancel
 }

@@ -18,7 +18,7 @@ from ringly.clients.services import client_by_number
 from ringly.db import db, utcnow
 from ringly.messaging.services import store_voicemail
 from ringly.text import address, plain_text, whole_number
-from ringly.voice import conversation, flow
+from ringly.voice import conversation, flow, returning
 from ringly.voice.conversation import Ctx, Reply, Turn
 from ringly.voice.flow import Scene
 from ringly.voice.models import CALL_STATUSES, FINAL_STATUSES, Call
@@ -40,6 +40,7 @@ _ENTRY_QUERY = sa.select(
     .where(CALLS.c.from_number == sa.bindparam("caller"), CALLS.c.client_id == Client.id,
            CALLS.c.language.is_not(None))
     .order_by(CALLS.c.id.desc()).limit(1).correlate(Client).scalar_subquery(),
+    returning.UPCOMING_START,
 ).where(Client.ringlypro_number == sa.bindparam("to"))
 _INSERT_CALL = CALLS.insert()
 _STEP_QUERY = (
@@ -70,22 +71,25 @@ def _ctx(call_sid: str, caller: str | None, state: dict[str, Any], client: Clien
 def answer_entry(form: Mapping[str, str]) -> str:
     """The first webhook of a call: the language menu, or the greeting in a known language.
 
-    One query (the client and the caller's last language) and one insert.
+    One query (the client, the caller's last language and their next appointment with the
+    client) and one insert.
     """
     call_sid, caller, called = form.get("CallSid", ""), address(form.get("From")), \
         address(form.get("To"))
-    row = db.session.execute(_ENTRY_QUERY, {"to": called, "caller": caller}).first() \
+    now = utcnow()
+    row = db.session.execute(_ENTRY_QUERY, {"to": called, "caller": caller, "now": now}).first() \
         if called else None
     if row is None or not row[0].active or not row[0].rachel_enabled:
         db.session.rollback()
         return str(flow.bilingual_goodbye(_scene("en", 0), "unknown_number"))
-    client, remembered = row
+    client, remembered, upcoming = row
     warm_up_in_background()
-    now = utcnow()
     ctx = _ctx(call_sid, caller, {}, client, remembered or client.default_language or "en", 1,
                now)
     if remembered:
         ctx.state["remembered_language"] = remembered
+    if upcoming is not None:
+        ctx.state["upcoming"] = upcoming.isoformat()
     values = _stored(ctx, conversation.start(ctx), 1)
     try:
         db.session.execute(_INSERT_CALL, {
