@@ -1,4 +1,4 @@
-"""The per-app sandbox services (config, state, faults) and how routes reach them."""
+"""The per-app sandbox services (config, state, faults, controls) and how routes reach them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask import current_app
 
 from ringly.sandbox.counters import RequestCounter
 from ringly.sandbox.faults import FaultInjector
+from ringly.sandbox.settings import Controls
 from ringly.sandbox.state import SandboxState
 
 
@@ -20,6 +21,7 @@ class SandboxContext:
     state: SandboxState
     faults: FaultInjector
     requests: RequestCounter = field(default_factory=RequestCounter)
+    controls: Controls = field(default_factory=Controls)
 
 
 def sandbox_context() -> SandboxContext:

@@ -1,10 +1,12 @@
-"""Unauthenticated JSON control API under /sandbox/: reset, ledger, owned numbers, faults."""
+"""Unauthenticated JSON control API under /sandbox/: reset, state, faults, carriers, services."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
 from ringly.sandbox.context import sandbox_context
+from ringly.sandbox.delivery import deliver_messages
+from ringly.sandbox.resources import SERVICE_SID
 
 control_api = Blueprint("sandbox_control", __name__, url_prefix="/sandbox")
 
@@ -27,6 +29,7 @@ def reset_sandbox() -> Response:
     ctx.state.reset()
     ctx.faults.clear()
     ctx.requests.clear()
+    ctx.controls.clear()
     return jsonify({"reset": True})
 
 
@@ -79,3 +82,47 @@ def configure_faults() -> Response:
 def clear_faults() -> Response:
     sandbox_context().faults.clear()
     return jsonify({"faults": sandbox_context().faults.settings()})
+
+
+@control_api.get("/control")
+def read_controls() -> Response:
+    return jsonify({"control": sandbox_context().controls.as_json()})
+
+
+@control_api.post("/control")
+def configure_controls() -> Response:
+    settings = request.get_json(silent=True)
+    if not isinstance(settings, dict):
+        return problem(400, "Bad control settings", "Send a JSON object of control settings.")
+    try:
+        sandbox_context().controls.update(settings)
+    except ValueError as error:
+        return problem(400, "Bad control settings", str(error))
+    return jsonify({"control": sandbox_context().controls.as_json()})
+
+
+@control_api.post("/messages/deliver")
+def deliver_waiting_messages() -> Response:
+    return jsonify({"delivered": deliver_messages(sandbox_context())})
+
+
+@control_api.get("/messaging-services")
+def read_messaging_services() -> Response:
+    return jsonify({"messaging_services": sandbox_context().state.services()})
+
+
+@control_api.post("/messaging-services")
+def create_messaging_service() -> Response:
+    body = request.get_json(silent=True)
+    body = {} if body is None else body
+    if not isinstance(body, dict):
+        return problem(400, "Bad messaging service", "Send a JSON object.")
+    sid, name = body.get("sid"), body.get("friendly_name", "")
+    if sid is not None and not (isinstance(sid, str) and SERVICE_SID.match(sid)):
+        return problem(400, "Bad messaging service", "sid must be MG followed by 32 hex digits.")
+    if not isinstance(name, str) or len(name) > 64:
+        return problem(400, "Bad messaging service", "friendly_name is a string of at most 64.")
+    service, created = sandbox_context().state.create_service(sid, name)
+    response = jsonify({"messaging_service": service})
+    response.status_code = 201 if created else 200
+    return response

@@ -9,7 +9,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-OPERATIONS = ("search", "purchase", "list", "fetch", "update", "release", "message", "tts")
+OPERATIONS = (
+    "search", "purchase", "list", "fetch", "update", "release", "message", "messaging_service",
+    "tts",
+)
 DROP_FLAG = "ringly.sandbox.drop_connection"
 
 

@@ -1,4 +1,4 @@
-"""Twilio routes for outbound SMS: create (with the magic test numbers' errors) and list."""
+"""Twilio routes for outbound SMS: create (from a number or a Messaging Service), list, fetch."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from flask import Response, jsonify, request
 from ringly.sandbox.context import sandbox_context
 from ringly.sandbox.errors import TwilioApiError, not_found
 from ringly.sandbox.numbers import E164
-from ringly.sandbox.resources import message_resource
+from ringly.sandbox.resources import SERVICE_SID, message_resource
 from ringly.sandbox.rest import operation, paged_envelope, twilio_api
 
 MAX_BODY = 1600
@@ -47,17 +47,41 @@ def _check_to(to: str) -> None:
         raise TwilioApiError(400, 21211, f"The 'To' number {to} is not a valid phone number.")
 
 
+def _sender(service_sid: str | None, from_: str) -> str:
+    """The number the text goes out from: ``From``, else one from the service's pool."""
+    if service_sid is None:
+        if not from_:
+            raise TwilioApiError(
+                400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required."
+            )
+        return from_
+    if not SERVICE_SID.match(service_sid):
+        raise TwilioApiError(400, 21705, f"The Messaging Service Sid {service_sid} is invalid.")
+    try:
+        pool = sandbox_context().state.service_numbers(service_sid)
+    except TwilioApiError:
+        raise TwilioApiError(
+            400, 21705, f"The Messaging Service Sid {service_sid} is invalid."
+        ) from None
+    if from_:
+        # A From outside the service is only a warning at Twilio (21711): the text still
+        # goes out from it, and is judged by carriers as that number's own.
+        return from_
+    if not pool:
+        raise TwilioApiError(400, 21704, "The Messaging Service contains no phone numbers.")
+    return pool[0]["number"]["phone_number"]
+
+
 @twilio_api.post("/Accounts/<account_sid>/Messages.json")
 @operation("message")
 def create_message(account_sid: str) -> Response:
     form = request.form
     to = form.get("To", "").strip()
-    from_ = form.get("From", "").strip()
+    service_sid = form.get("MessagingServiceSid", "").strip() or None
     body = form.get("Body", "")
     if not to:
         raise TwilioApiError(400, 21604, "A 'To' phone number is required.")
-    if not from_:
-        raise TwilioApiError(400, 21603, "A 'From' phone number is required.")
+    from_ = _sender(service_sid, form.get("From", "").strip())
     _check_from(from_)
     _check_to(to)
     if not body:
@@ -74,7 +98,9 @@ def create_message(account_sid: str) -> Response:
             to=to,
             from_=from_,
             body=body,
-        )
+            messaging_service_sid=service_sid,
+        ),
+        status_callback=form.get("StatusCallback", "").strip() or None,
     )
     response = jsonify(resource)
     response.status_code = 201

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import secrets
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -10,6 +11,7 @@ from email.utils import format_datetime
 from ringly.sandbox.inventory import CatalogNumber
 
 API_VERSION = "2010-04-01"
+SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 
 # Incoming-number webhook fields: form parameter -> resource field, and their defaults.
 NUMBER_URL_FIELDS = {
@@ -49,6 +51,11 @@ def new_sid(prefix: str) -> str:
 
 def rfc2822_now() -> str:
     return format_datetime(datetime.now(UTC).replace(microsecond=0), usegmt=False)
+
+
+def iso8601_now() -> str:
+    """The newer APIs' (Messaging v1) date format: ``2015-07-30T20:12:31Z``."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def number_resource(
@@ -139,8 +146,16 @@ def message_segments(body: str) -> int:
     return 1 if len(body) <= single else math.ceil(len(body) / part)
 
 
-def message_resource(*, account_sid: str, sid: str, to: str, from_: str, body: str) -> dict:
-    """Build a queued outbound Message resource."""
+def message_resource(
+    *,
+    account_sid: str,
+    sid: str,
+    to: str,
+    from_: str,
+    body: str,
+    messaging_service_sid: str | None = None,
+) -> dict:
+    """Build an outbound Message resource: `queued`, or `accepted` when sent through a service."""
     now = rfc2822_now()
     base = f"/{API_VERSION}/Accounts/{account_sid}/Messages/{sid}"
     return {
@@ -154,14 +169,40 @@ def message_resource(*, account_sid: str, sid: str, to: str, from_: str, body: s
         "error_code": None,
         "error_message": None,
         "from": from_,
-        "messaging_service_sid": None,
+        "messaging_service_sid": messaging_service_sid,
         "num_media": "0",
         "num_segments": str(message_segments(body)),
         "price": None,
         "price_unit": "USD",
         "sid": sid,
-        "status": "queued",
+        "status": "accepted" if messaging_service_sid else "queued",
         "subresource_uris": {"media": f"{base}/Media.json"},
         "to": to,
         "uri": f"{base}.json",
+    }
+
+
+# Messaging v1 spells capabilities as a list of these names.
+SERVICE_CAPABILITY_NAMES = {"mms": "MMS", "sms": "SMS", "voice": "Voice"}
+
+
+def service_number_resource(
+    *, account_sid: str, member: dict, base_url: str
+) -> dict:
+    """One number of a Messaging Service (Messaging v1 PhoneNumber resource)."""
+    number = member["number"]
+    service_sid = member["service_sid"]
+    capabilities = number.get("capabilities") or {}
+    return {
+        "sid": number["sid"],
+        "account_sid": account_sid,
+        "service_sid": service_sid,
+        "date_created": member["date_created"],
+        "date_updated": member["date_created"],
+        "phone_number": number["phone_number"],
+        "country_code": "US",
+        "capabilities": sorted(
+            name for key, name in SERVICE_CAPABILITY_NAMES.items() if capabilities.get(key)
+        ),
+        "url": f"{base_url.rstrip('/')}/v1/Services/{service_sid}/PhoneNumbers/{number['sid']}",
     }

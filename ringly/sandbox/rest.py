@@ -1,10 +1,11 @@
-"""Twilio REST blueprint plumbing: Basic auth, fault injection hooks and the paging envelope."""
+"""Twilio REST blueprint plumbing: Basic auth, fault injection hooks and paging."""
 
 from __future__ import annotations
 
 import hmac
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, request
@@ -19,11 +20,11 @@ twilio_api = Blueprint("twilio_api", __name__, url_prefix="/2010-04-01")
 ENDPOINT_OPERATIONS: dict[str, str] = {}
 
 
-def operation(name: str):
+def operation(name: str, blueprint: str = "twilio_api"):
     """Register a view under a fault operation name (decorate after ``route``)."""
 
     def register(view):
-        ENDPOINT_OPERATIONS[f"twilio_api.{view.__name__}"] = name
+        ENDPOINT_OPERATIONS[f"{blueprint}.{view.__name__}"] = name
         return view
 
     return register
@@ -108,13 +109,21 @@ def page_size_param() -> int:
     return size
 
 
-def paged_envelope(
-    items: Sequence[dict], list_key: str, filters: dict[str, str]
-) -> dict[str, object]:
-    """Slice ``items`` (each carrying an internal ``_seq``) into Twilio's paging envelope.
+@dataclass(frozen=True)
+class PageSlice:
+    """One page of records as the request's ``PageSize``, ``Page`` and ``PageToken`` ask."""
+
+    size: int
+    page: int
+    chunk: list[dict]
+    next_token: str | None
+
+
+def page_slice(items: Sequence[dict]) -> PageSlice:
+    """Slice ``items`` (each carrying an internal ``_seq``) for the request's paging params.
 
     ``PageToken`` is ``PT<seq>``: the page starts after the record with that sequence
-    number, so pages stay consistent while numbers are bought or released in between.
+    number, so pages stay consistent while records are added or removed in between.
     """
     size = page_size_param()
     try:
@@ -130,6 +139,20 @@ def paged_envelope(
     else:
         remaining = list(items[page * size :])
     chunk = remaining[:size]
+    next_token = f"PT{chunk[-1]['_seq']}" if len(remaining) > size else None
+    return PageSlice(size, page, chunk, next_token)
+
+
+def public_record(item: dict) -> dict:
+    return {k: v for k, v in item.items() if k != "_seq"}
+
+
+def paged_envelope(
+    items: Sequence[dict], list_key: str, filters: dict[str, str]
+) -> dict[str, object]:
+    """Slice ``items`` into the 2010 API's paging envelope (see ``page_slice``)."""
+    sliced = page_slice(items)
+    size, page, chunk = sliced.size, sliced.page, sliced.chunk
     base = request.path
 
     def page_uri(number: int, page_token: str | None = None) -> str:
@@ -139,12 +162,12 @@ def paged_envelope(
         return f"{base}?{urlencode(query)}"
 
     start = page * size
-    next_uri = page_uri(page + 1, f"PT{chunk[-1]['_seq']}") if len(remaining) > size else None
+    next_uri = page_uri(page + 1, sliced.next_token) if sliced.next_token else None
     return {
         "first_page_uri": page_uri(0),
         "end": start + max(len(chunk) - 1, 0),
         "previous_page_uri": page_uri(page - 1) if page > 0 else None,
-        list_key: [{k: v for k, v in item.items() if k != "_seq"} for item in chunk],
+        list_key: [public_record(item) for item in chunk],
         "uri": request.full_path.rstrip("?"),
         "page_size": size,
         "start": start,

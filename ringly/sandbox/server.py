@@ -30,6 +30,7 @@ class SandboxServer:
         account_sid: str = DEFAULT_ACCOUNT_SID,
         auth_token: str = DEFAULT_AUTH_TOKEN,
         state_file: str | None = None,
+        messaging_services: list[str] | None = None,
         quiet: bool = True,
     ) -> None:
         self.host = host
@@ -37,6 +38,7 @@ class SandboxServer:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.state_file = state_file
+        self.messaging_services_at_start = list(messaging_services or [])
         self.quiet = quiet
         self.url = ""
         self._server: BaseWSGIServer | None = None
@@ -49,6 +51,7 @@ class SandboxServer:
                 "SANDBOX_ACCOUNT_SID": self.account_sid,
                 "SANDBOX_AUTH_TOKEN": self.auth_token,
                 "SANDBOX_STATE_FILE": self.state_file,
+                "SANDBOX_MESSAGING_SERVICES": self.messaging_services_at_start,
             }
         )
         self._server = make_server(
@@ -128,3 +131,20 @@ class SandboxServer:
 
     def messages(self) -> list[dict[str, Any]]:
         return self._control_call("GET", "messages")["messages"]
+
+    def set_control(self, **settings: Any) -> dict[str, Any]:
+        """Change control settings (``carrier_filtering=True``); the others keep their values."""
+        return self._control_call("POST", "control", json=settings)["control"]
+
+    def create_messaging_service(self, sid: str | None = None) -> dict[str, Any]:
+        body = {"sid": sid} if sid else {}
+        return self._control_call("POST", "messaging-services", json=body)["messaging_service"]
+
+    def messaging_services(self) -> dict[str, list[str]]:
+        """Each Messaging Service's numbers: {service sid: [phone number, ...]}."""
+        services = self._control_call("GET", "messaging-services")["messaging_services"]
+        return {service["sid"]: service["phone_numbers"] for service in services}
+
+    def deliver_messages(self) -> list[dict[str, Any]]:
+        """Deliver every text still waiting and post its status callbacks; one report each."""
+        return self._control_call("POST", "messages/deliver")["delivered"]

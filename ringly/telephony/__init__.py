@@ -18,6 +18,7 @@ from ringly.telephony.types import (
     IncomingNumber,
     NumberPage,
     SentMessage,
+    ServiceNumber,
     WebhookConfig,
 )
 
@@ -29,6 +30,7 @@ __all__ = [
     "NumberPage",
     "PermanentTelephonyError",
     "SentMessage",
+    "ServiceNumber",
     "TelephonyError",
     "TransientTelephonyError",
     "TwilioGateway",

@@ -13,7 +13,7 @@ import requests
 from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
-from ringly.telephony.exceptions import InvalidPageToken
+from ringly.telephony.exceptions import InvalidPageToken, NumberNotFound, PermanentTelephonyError
 from ringly.telephony.failures import translate_failure
 from ringly.telephony.http_client import GatewayHttpClient
 from ringly.telephony.records import (
@@ -27,12 +27,15 @@ from ringly.telephony.types import (
     IncomingNumber,
     NumberPage,
     SentMessage,
+    ServiceNumber,
     WebhookConfig,
 )
 
 NUMBER_TYPES = ("local", "toll_free", "mobile")
 # Big pages keep whole-account scans to one request for most accounts.
 FIND_PAGE_SIZE = 1000
+# "Phone Number or Short Code is already in the Messaging Service" (HTTP 409).
+ALREADY_IN_SERVICE = 21710
 
 
 def _set_only(**params: Any) -> dict[str, Any]:
@@ -40,7 +43,8 @@ def _set_only(**params: Any) -> dict[str, Any]:
 
 
 class TwilioGateway:
-    """Search, buy, configure and release numbers and send SMS, raising only TelephonyError.
+    """Search, buy, configure and release numbers, keep them in a Messaging Service and send
+    SMS, raising only TelephonyError.
 
     Safe to share across threads and across fork(): the HTTP session is created lazily
     per process. Each method makes exactly one HTTP request, except the ones that follow
@@ -244,12 +248,67 @@ class TwilioGateway:
             return [sent_message_from(record) for record in records]
 
     def send_sms(
-        self, *, to: str, from_: str, body: str, status_callback: str | None = None
+        self,
+        *,
+        to: str,
+        from_: str,
+        body: str,
+        status_callback: str | None = None,
+        messaging_service_sid: str | None = None,
     ) -> SentMessage:
-        params = _set_only(status_callback=status_callback)
+        """Text ``to`` from ``from_``; with ``messaging_service_sid`` the text also goes through
+        that Messaging Service (its A2P registration, opt-out handling), still from ``from_``."""
+        params = _set_only(
+            status_callback=status_callback, messaging_service_sid=messaging_service_sid
+        )
         with self._twilio_call("send sms", mutating=True):
             return sent_message_from(
                 self._client.api.v2010.account.messages.create(
                     to=to, from_=from_, body=body, **params
                 )
             )
+
+    # -- Messaging Services (messaging.twilio.com/v1) ----------------------------------------
+
+    def _service_numbers(self, service_sid: str):
+        return self._client.messaging.v1.services(service_sid).phone_numbers
+
+    def add_to_messaging_service(self, service_sid: str, number_sid: str) -> bool:
+        """Put an owned number in the service's sender pool; False when it was there already
+        (Twilio's 21710), so adding twice is harmless."""
+        try:
+            with self._twilio_call(
+                f"add number {number_sid} to messaging service {service_sid}", mutating=True
+            ):
+                self._service_numbers(service_sid).create(phone_number_sid=number_sid)
+        except PermanentTelephonyError as error:
+            if error.twilio_code == ALREADY_IN_SERVICE:
+                return False
+            raise
+        return True
+
+    def remove_from_messaging_service(self, service_sid: str, number_sid: str) -> bool:
+        """Take a number out of the service's pool; False when it was not in it (404)."""
+        try:
+            with self._twilio_call(
+                f"remove number {number_sid} from messaging service {service_sid}",
+                mutating=True,
+                lookup=True,
+            ):
+                self._service_numbers(service_sid)(number_sid).delete()
+        except NumberNotFound:
+            return False
+        return True
+
+    def list_messaging_service_numbers(self, service_sid: str) -> list[ServiceNumber]:
+        """Every number in the service's pool (one request per 1000)."""
+        with self._twilio_call(f"list numbers of messaging service {service_sid}"):
+            records = self._service_numbers(service_sid).list(page_size=FIND_PAGE_SIZE)
+            return [
+                ServiceNumber(
+                    sid=record.sid,
+                    phone_number=record.phone_number,
+                    service_sid=record.service_sid or service_sid,
+                )
+                for record in records
+            ]

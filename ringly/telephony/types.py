@@ -85,3 +85,12 @@ class SentMessage:
     to: str
     from_: str
     body: str
+
+
+@dataclass(frozen=True)
+class ServiceNumber:
+    """A number in a Messaging Service's sender pool (``sid`` is the number's own PN sid)."""
+
+    sid: str
+    phone_number: str
+    service_sid: str

@@ -34,6 +34,11 @@ def test_only_twilio_hosts_are_rewritten_to_the_base_url():
         client.rewrite_url("https://api.twilio.com/2010-04-01/Accounts/AC1/X.json?a=1")
         == "http://127.0.0.1:9/2010-04-01/Accounts/AC1/X.json?a=1"
     )
+    # The Messaging API (Services/…/PhoneNumbers) lives on its own host; it goes there too.
+    assert (
+        client.rewrite_url("https://messaging.twilio.com/v1/Services/MG1/PhoneNumbers?Page=0")
+        == "http://127.0.0.1:9/v1/Services/MG1/PhoneNumbers?Page=0"
+    )
     assert client.rewrite_url("https://example.com/x") == "https://example.com/x"
     assert GatewayHttpClient().rewrite_url("https://api.twilio.com/x") == "https://api.twilio.com/x"
 
@@ -66,3 +71,20 @@ def test_gateway_used_before_fork_still_works_in_the_child(sandbox):
             os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_messaging_service_operations_cost_one_request_each(sandbox):
+    service = sandbox.create_messaging_service()["sid"]
+    recorder = RecordingHttpClient(base_url=sandbox.url)
+    gateway = TwilioGateway(sandbox.account_sid, sandbox.auth_token, http_client=recorder)
+    number = gateway.purchase(area_code="718", friendly_name="one", webhooks=WebhookConfig())
+    recorder.exchanges.clear()
+    gateway.add_to_messaging_service(service, number.sid)
+    gateway.list_messaging_service_numbers(service)
+    gateway.remove_from_messaging_service(service, number.sid)
+    gateway.send_sms(to="+17185550100", from_=number.phone_number, body="hi",
+                     messaging_service_sid=service)
+    assert [(e.method, e.path.split("/")[-1]) for e in recorder.exchanges] == [
+        ("POST", "PhoneNumbers"), ("GET", "PhoneNumbers"), ("DELETE", number.sid),
+        ("POST", "Messages.json")]
+    assert [m["messaging_service_sid"] for m in sandbox.messages()] == [service]
