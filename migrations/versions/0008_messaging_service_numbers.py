@@ -1,14 +1,16 @@
 """numbers in the Messaging Service
 
-(Filled in by the change that needs it; until then it changes nothing.)
+phone_numbers.messaging_service_sid: the Messaging Service Ringly put the number in
+(TWILIO_MESSAGING_SERVICE_SID), so a release takes it out of that service even after the
+setting changed. Null for numbers in none (bought before the setting, or unable to text).
 
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-01 15:20:00
 
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
@@ -19,8 +21,11 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('phone_numbers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('messaging_service_sid', sa.String(length=34),
+                                      nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('phone_numbers', schema=None) as batch_op:
+        batch_op.drop_column('messaging_service_sid')

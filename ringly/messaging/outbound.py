@@ -142,8 +142,12 @@ def send_message(message_id: int) -> None:
         # A send whose answer was lost may have gone out: look before texting a second time.
         sent = _already_sent(message) if message.status == "unknown" else None
         if sent is None:
-            sent = gateway.send_sms(to=message.to_number, from_=message.from_number,
-                                    body=message.body, status_callback=status_url)
+            # Through the Messaging Service when there is one (carriers filter texts from
+            # unregistered local numbers), still From the business's number the caller knows.
+            sent = gateway.send_sms(
+                to=message.to_number, from_=message.from_number, body=message.body,
+                status_callback=status_url,
+                messaging_service_sid=current_app.config.get("TWILIO_MESSAGING_SERVICE_SID"))
     except TransientTelephonyError as exc:
         message.error_code = exc.twilio_code
         message.error_message = str(exc)[:500]

@@ -10,6 +10,7 @@ from flask import current_app
 from ringly.admin.services import record_event
 from ringly.clients.models import Client
 from ringly.db import db, utcnow
+from ringly.provisioning.messaging_service import leave_messaging_service
 from ringly.provisioning.models import PhoneNumber
 from ringly.provisioning.numbers import number_type_of
 from ringly.telephony import (
@@ -80,6 +81,9 @@ def release_now(number: PhoneNumber, reason: str) -> str:
     Returns the number's new status. The caller commits.
     """
     try:
+        # Out of the Messaging Service first: a number released while still in it could
+        # not be taken out later by Ringly.
+        leave_messaging_service(number)
         get_gateway().release(number.sid)
         note = "released at Twilio"
     except NumberNotFound:

@@ -125,6 +125,9 @@ class PhoneNumber(Timestamped, db.Model):
     quarantined_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     missing_at_twilio_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The Messaging Service Ringly put the number in (TWILIO_MESSAGING_SERVICE_SID at the
+    # time), so a release takes it out of that one even after the setting changed.
+    messaging_service_sid: Mapped[str | None] = mapped_column(sa.String(34))
 
     client = relationship("Client")
 

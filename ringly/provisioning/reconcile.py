@@ -15,6 +15,7 @@ from ringly.provisioning.lifecycle import (
     record_configuration,
     release_now,
 )
+from ringly.provisioning.messaging_service import repair_messaging_service
 from ringly.provisioning.models import PhoneNumber, ProvisioningJob
 from ringly.provisioning.numbers import desired_webhooks, tag_from_friendly_name
 from ringly.provisioning.saga import job_lock
@@ -25,7 +26,8 @@ log = logging.getLogger(__name__)
 
 
 def reconcile_numbers() -> dict[str, int]:
-    """Adopt or release tagged orphans, flag missing numbers, repair webhook drift."""
+    """Adopt or release tagged orphans, flag missing numbers, repair webhook drift, and put
+    numbers missing from the Messaging Service back in it."""
     with job_lock("reconcile-numbers") as locked:
         if not locked:
             return {"skipped": 1}
@@ -51,6 +53,7 @@ def reconcile_numbers() -> dict[str, int]:
                 record_event("number.missing_at_twilio", f"{number.phone_number} ({sid}) is "
                              "recorded but Twilio no longer has it", subject=number)
         db.session.commit()
+        findings.update(repair_messaging_service())
         result = dict(findings)
         log.info("reconciliation: %s", result)
         return result

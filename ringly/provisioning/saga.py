@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ringly.admin.services import record_event
 from ringly.db import db, utcnow
-from ringly.provisioning import guard, selection
+from ringly.provisioning import guard, messaging_service, selection
 from ringly.provisioning.exceptions import JobFailed, RetryLater
 from ringly.provisioning.lifecycle import (
     number_by_sid,
@@ -24,7 +24,7 @@ from ringly.provisioning.lifecycle import (
 )
 from ringly.provisioning.models import ProvisioningJob
 from ringly.provisioning.numbers import desired_webhooks, friendly_name
-from ringly.provisioning.states import JobState
+from ringly.provisioning.states import JobState, JobStep
 from ringly.provisioning.time_zones import assign_number_zone
 from ringly.provisioning.verification import VerificationFailed, verify_voice_entry
 from ringly.queue import retry_delay
@@ -180,6 +180,8 @@ def _run(job: ProvisioningJob, verifier: Verifier) -> None:
             fresh_purchase_mark = True
         elif job.state == JobState.PURCHASING:
             incoming = _purchase(job, after_fresh_mark=fresh_purchase_mark)
+        elif job.step == JobStep.ADD_TO_MESSAGING_SERVICE:
+            messaging_service.join_messaging_service(job)
         elif job.state == JobState.CONFIGURING:
             incoming = _configure(job, incoming)
         elif job.state == JobState.VERIFYING:
@@ -254,7 +256,7 @@ def _record_purchase(job: ProvisioningJob, incoming: IncomingNumber) -> Incoming
         job.twilio_sid, job.chosen_number = incoming.sid, incoming.phone_number
         if incoming.matches(desired_webhooks()):
             # Twilio's answer already shows every webhook as wanted: nothing to configure.
-            job.move_to(JobState.VERIFYING)
+            job.move_to(*messaging_service.after_configuration())
         else:
             job.move_to(JobState.CONFIGURING)
         # The audit log names the key that asked for the number, not only the worker.
@@ -294,7 +296,7 @@ def _configure(job: ProvisioningJob, incoming: IncomingNumber | None) -> Incomin
                             "Twilio did not keep the webhook configuration Ringly set")
     number = number_by_sid(job.twilio_sid)
     record_configuration(number, incoming)
-    job.move_to(JobState.VERIFYING)
+    job.move_to(*messaging_service.after_configuration())
     db.session.commit()
     return incoming
 

@@ -25,6 +25,8 @@ class JobStep(StrEnum):
     SELECT_NUMBER = "select_number"
     PURCHASE_NUMBER = "purchase_number"
     CHECK_CONFIGURATION = "check_configuration"
+    # Within `configuring`, after the webhooks, when TWILIO_MESSAGING_SERVICE_SID is set.
+    ADD_TO_MESSAGING_SERVICE = "add_to_messaging_service"
     VERIFY_VOICE_URL = "verify_voice_url"
 
 
@@ -49,7 +51,8 @@ NEXT_STATES: dict[JobState, frozenset[JobState]] = {
     JobState.SEARCHING: frozenset({JobState.SEARCHING, JobState.PURCHASING, JobState.FAILED}),
     JobState.PURCHASING: frozenset({JobState.SEARCHING, JobState.CONFIGURING,
                                     JobState.VERIFYING, JobState.FAILED}),
-    JobState.CONFIGURING: frozenset({JobState.VERIFYING, JobState.FAILED}),
+    # Configuring again: on to its second step, adding the number to the Messaging Service.
+    JobState.CONFIGURING: frozenset({JobState.CONFIGURING, JobState.VERIFYING, JobState.FAILED}),
     JobState.VERIFYING: frozenset({JobState.COMPLETED, JobState.FAILED}),
     JobState.COMPLETED: frozenset(),
     JobState.FAILED: frozenset(),

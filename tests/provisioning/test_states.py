@@ -27,7 +27,8 @@ def test_stored_strings_are_the_ones_the_table_and_the_api_already_use():
     assert [state.value for state in JobState] == [
         "queued", "searching", "purchasing", "configuring", "verifying", "completed", "failed"]
     assert [step.value for step in JobStep] == [
-        "queued", "select_number", "purchase_number", "check_configuration", "verify_voice_url"]
+        "queued", "select_number", "purchase_number", "check_configuration",
+        "add_to_messaging_service", "verify_voice_url"]
     assert TERMINAL_JOB_STATES == (JobState.COMPLETED, JobState.FAILED)
     [check] = [c for c in ProvisioningJob.__table__.constraints
                if isinstance(c, sa.CheckConstraint)]
