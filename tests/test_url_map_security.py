@@ -26,6 +26,7 @@ EXPECTED_SCOPES = {
     ("GET", "/api/me"): None,
     ("GET", "/api/audit-events"): ADMIN,
     ("POST", "/api/clients/provision"): PROVISION,
+    ("GET", "/api/provisioning-jobs"): READ,
     ("GET", "/api/provisioning-jobs/<job_id>"): READ,
     ("POST", "/api/clients/search-numbers"): PROVISION,
     ("GET", "/api/clients/numbers/all"): ADMIN,

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from ringly.clients.schemas import E164, JsonBoolean, time_zone
+from ringly.db import MAX_ROW_ID
 from ringly.paging import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT, PageArgsSchema
 from ringly.provisioning.states import JobState
 from ringly.text import PLAIN_TEXT
@@ -283,4 +284,21 @@ class ReleaseResultSchema(Schema):
     status = fields.String()
     quarantined_until = fields.DateTime(allow_none=True)
     client = fields.Nested(OriginalClientSchema)
+
+
+class JobListArgsSchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf([state.value for state in JobState]),
+                           metadata={"description": "only jobs in this state"})
+    client_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ROW_ID),
+                               metadata={"description": "only this client's jobs"})
+    created_from = fields.AwareDateTime(metadata={
+        "description": "only jobs created at or after this moment (ISO 8601 with a zone)"})
+    created_to = fields.AwareDateTime(metadata={
+        "description": "only jobs created before this moment (ISO 8601 with a zone)"})
+
+    @validates_schema
+    def _created_range(self, data: dict, **_kwargs: object) -> None:
+        since, until = data.get("created_from"), data.get("created_to")
+        if since is not None and until is not None and until <= since:
+            raise ValidationError("must be later than `created_from`", field_name="created_to")
 

@@ -7,17 +7,21 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ringly import tasks
 from ringly.admin.services import record_event
 from ringly.clients.models import Client
 from ringly.db import db, utcnow
 from ringly.errors import Conflict, NotFound
+from ringly.paging import Keyset, Page, keyset_page
+from ringly.provisioning import presenters
 from ringly.provisioning.lifecycle import number_by_sid
 from ringly.provisioning.models import TERMINAL_JOB_STATES, PhoneNumber, ProvisioningJob
 from ringly.provisioning.saga import fail_job, job_lock
@@ -156,6 +160,55 @@ def wait_for_job(job: ProvisioningJob, seconds: float) -> ProvisioningJob:
 
 def job_number(job: ProvisioningJob) -> PhoneNumber | None:
     return number_by_sid(job.twilio_sid)
+
+
+def _created(value: Any) -> datetime:
+    moment = datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        raise ValueError("naive")
+    return moment
+
+
+def _job_id(value: Any) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= 36:
+        raise ValueError("not a job id")
+    return value
+
+
+# Newest first by creation; ties (jobs made in the same microsecond) by id.
+JOB_PAGES = Keyset("provisioning-jobs", lambda job: (job.created_at.isoformat(), job.id),
+                   (_created, _job_id))
+
+
+def list_jobs(args: dict[str, Any]) -> Page:
+    """A page of jobs newest first, filtered by `status`, `client_id` and creation time in
+    [`created_from`, `created_to`), each as GET /api/provisioning-jobs/<id> shows it."""
+    page = keyset_page(JOB_PAGES, args, partial(_jobs, args))
+    sids = [job.twilio_sid for job in page.rows if job.twilio_sid]
+    numbers = {number.sid: number for number in db.session.scalars(
+        sa.select(PhoneNumber).where(PhoneNumber.sid.in_(sids)))} if sids else {}
+    return Page([presenters.job_resource(job, numbers.get(job.twilio_sid)) for job in page.rows],
+                page.cursor)
+
+
+def _jobs(args: dict[str, Any], limit: int,
+          after: tuple[datetime, str] | None) -> list[ProvisioningJob]:
+    query = sa.select(ProvisioningJob).options(selectinload(ProvisioningJob.client))
+    if args.get("status"):
+        query = query.where(ProvisioningJob.state == args["status"])
+    if args.get("client_id") is not None:
+        query = query.where(ProvisioningJob.client_id == args["client_id"])
+    if args.get("created_from") is not None:
+        query = query.where(ProvisioningJob.created_at >= args["created_from"])
+    if args.get("created_to") is not None:
+        query = query.where(ProvisioningJob.created_at < args["created_to"])
+    if after is not None:
+        created_at, job_id = after
+        query = query.where(sa.or_(
+            ProvisioningJob.created_at < created_at,
+            sa.and_(ProvisioningJob.created_at == created_at, ProvisioningJob.id < job_id)))
+    return list(db.session.scalars(
+        query.order_by(ProvisioningJob.created_at.desc(), ProvisioningJob.id.desc()).limit(limit)))
 
 
 def job_with_number(job_id: str) -> tuple[ProvisioningJob, PhoneNumber | None]:

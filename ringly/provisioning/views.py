@@ -1,4 +1,4 @@
-"""POST /api/clients/provision and GET /api/provisioning-jobs/<id>."""
+"""POST /api/clients/provision, GET /api/provisioning-jobs (the list) and its jobs by id."""
 from __future__ import annotations
 
 from flask import Response, g
@@ -6,8 +6,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ringly.admin.scopes import PROVISION, READ, requires_scope
+from ringly.paging import LINK_HEADERS, respond
 from ringly.provisioning import presenters, services
 from ringly.provisioning.schemas import (
+    JobListArgsSchema,
     JobSchema,
     ProvisionAcceptedSchema,
     ProvisionFinishedSchema,
@@ -36,6 +38,18 @@ class Provision(MethodView):
         outcome = services.provision(body, idempotency_key=headers.get("idempotency_key"),
                                      wait=headers.get("wait"), api_key_id=g.api_key.id)
         return presenters.provision_answer(outcome)
+
+
+@blp.route("/provisioning-jobs")
+class ProvisioningJobs(MethodView):
+    @blp.arguments(JobListArgsSchema, location="query")
+    @blp.response(200, JobSchema(many=True), headers=LINK_HEADERS)
+    @requires_scope(READ)
+    def get(self, args):
+        """Provisioning jobs newest first, `limit` per page (next page: the `Link` header);
+        filter by `status`, `client_id` and creation time in [`created_from`, `created_to`)."""
+        return respond(services.list_jobs(args), args,
+                       carry=("status", "client_id", "created_from", "created_to"))
 
 
 @blp.route("/provisioning-jobs/<job_id>")
