@@ -1,7 +1,7 @@
 """Everything Rachel (English) and Lina (Spanish) say, side by side, keyed by locale."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 LOCALES = ("en", "es")
 
@@ -49,14 +49,18 @@ PROMPTS: dict[str, dict[str, str]] = {
         "es": "Vamos a hacer su cita. Por favor, diga su nombre y apellido.",
     },
     "ask_phone": {
-        "en": "Thanks, {name}. To use the number you're calling from, press 1. "
+        "en": "Thanks, {name}. To use the number you're calling from, press 1 or say yes. "
               "Otherwise, enter or say your phone number.",
-        "es": "Gracias, {name}. Para usar el número desde el que llama, oprima 1. "
+        "es": "Gracias, {name}. Para usar el número desde el que llama, oprima 1 o diga sí. "
               "Si no, marque o diga su número de teléfono.",
     },
     "ask_phone_no_caller_id": {
         "en": "Thanks, {name}. Please enter or say your phone number.",
         "es": "Gracias, {name}. Por favor, marque o diga su número de teléfono.",
+    },
+    "ask_phone_number": {
+        "en": "Please enter or say your phone number.",
+        "es": "Por favor, marque o diga su número de teléfono.",
     },
     "ask_time": {
         "en": "What day and time would you like? For example, next Tuesday at 2:30.",
@@ -67,9 +71,18 @@ PROMPTS: dict[str, dict[str, str]] = {
         "es": "Perdone, no entendí el día y la hora.",
     },
     "confirm_time": {
-        "en": "I have {when}. To confirm, press 1 or say yes. To choose another time, press 2.",
+        "en": "I have {when}. To confirm, press 1 or say yes. "
+              "To choose another time, press 2 or say no.",
         "es": "Tengo {when}. Para confirmar, oprima 1 o diga sí. "
-              "Para elegir otra hora, oprima 2.",
+              "Para elegir otra hora, oprima 2 o diga no.",
+    },
+    "another_time": {
+        "en": "All right, let's find another time.",
+        "es": "De acuerdo, busquemos otra hora.",
+    },
+    "time_passed": {
+        "en": "Sorry, {when} has already passed.",
+        "es": "Lo siento, {when} ya pasó.",
     },
     "slot_unavailable": {
         "en": "Sorry, {when} is not available.",
@@ -80,10 +93,10 @@ PROMPTS: dict[str, dict[str, str]] = {
         "es": "Lo siento, esa hora se acaba de ocupar.",
     },
     "offer_alternatives": {
-        "en": "The nearest free times are: {options}. Press the number of the time you want, "
-              "or say another day and time.",
-        "es": "Las horas libres más cercanas son: {options}. Oprima el número de la hora que "
-              "quiera, o diga otro día y hora.",
+        "en": "The nearest free times are: {options}. Press or say the number of the time you "
+              "want, or say another day and time.",
+        "es": "Las horas libres más cercanas son: {options}. Oprima o diga el número de la hora "
+              "que quiera, o diga otro día y hora.",
     },
     "option": {"en": "{n}, {when}", "es": "{n}, {when}"},
     "no_alternatives": {
@@ -237,10 +250,18 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "hours": {"en": ("hours", "open", "opening"), "es": ("horario", "horas", "abierto")},
     "person": {"en": ("person", "human", "someone", "representative", "agent", "operator"),
                "es": ("persona", "alguien", "representante", "agente", "operador")},
-    "yes": {"en": ("yes", "yeah", "yep", "correct", "confirm", "right", "sure"),
-            "es": ("si", "claro", "correcto", "confirmo", "confirmar", "de acuerdo", "vale")},
-    "no": {"en": ("no", "nope", "another", "different", "change"),
-           "es": ("no", "otra", "otro", "cambiar")},
+    # Yes and no at a "press 1 / press 2" question; phrases with a "no" in them that mean yes
+    # ("no problem") are yeses (see ringly/voice/answers.py).
+    "yes": {"en": ("yes", "yeah", "yep", "yup", "yes please", "sure", "correct", "confirm",
+                   "right", "that s right", "ok", "okay", "perfect", "great", "sounds good",
+                   "that works", "go ahead", "absolutely", "of course", "please do",
+                   "no problem", "why not"),
+            "es": ("si", "claro", "correcto", "confirmo", "confirmar", "de acuerdo", "vale",
+                   "perfecto", "exacto", "esta bien", "dale", "ok", "okay", "asi es",
+                   "por supuesto", "eso es", "bueno", "no hay problema", "por que no")},
+    "no": {"en": ("no", "nope", "nah", "not", "wrong", "incorrect", "another", "different",
+                  "change", "other"),
+           "es": ("no", "otra", "otro", "cambiar", "incorrecto", "equivocado")},
     # A returning caller's answers about their appointment (ringly/voice/returning.py). The
     # negations count as "keep", so "don't cancel it" names both and is asked again.
     "keep": {"en": ("keep", "keep it", "leave it", "no", "don t", "dont", "do not", "not"),
@@ -253,17 +274,29 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
                "es": ("cancelar", "cancelarla", "cancelo", "cancelacion", "anular", "anularla")},
 }
 
-# Picking an offered time by voice: "the second one", "la primera".
-CHOICES: dict[str, tuple[str, ...]] = {
-    "1": ("1", "one", "first", "uno", "una", "primera", "primero"),
-    "2": ("2", "two", "second", "dos", "segunda", "segundo"),
-    "3": ("3", "three", "third", "tres", "tercera", "tercero"),
+# Picking an offered time by voice: "the second one", "la primera", "number two".
+ORDINALS: dict[str, int] = {
+    **dict.fromkeys(("first", "1st", "primera", "primero", "primer", "1a", "1o"), 1),
+    **dict.fromkeys(("second", "2nd", "segunda", "segundo", "2a", "2o"), 2),
+    **dict.fromkeys(("third", "3rd", "tercera", "tercero", "tercer", "3a", "3o"), 3),
+    **dict.fromkeys(("fourth", "4th", "cuarta", "4a", "4o"), 4),
+    **dict.fromkeys(("fifth", "5th", "quinta", "quinto", "5a", "5o"), 5),
+    **dict.fromkeys(("last", "ultima", "ultimo"), -1),  # the last one offered
+}
+# A number said alone or as "number two", "la opción tres" ("la una" is one o'clock).
+NUMBERS: dict[str, int] = {
+    **dict.fromkeys(("1", "one", "uno"), 1), **dict.fromkeys(("2", "two", "dos"), 2),
+    **dict.fromkeys(("3", "three", "tres"), 3), **dict.fromkeys(("4", "four", "cuatro"), 4),
+    **dict.fromkeys(("5", "five", "cinco"), 5),
 }
 
 HINTS = {
     "language": "English, español, Spanish",
-    "intent": {"en": "appointment, message, hours, person",
-               "es": "cita, mensaje, horario, persona"},
+    "intent": {"en": "appointment, book, message, hours, person",
+               "es": "cita, reservar, mensaje, horario, persona"},
+    "yes_no": {"en": "yes, no, that's right, correct", "es": "sí, no, claro, correcto"},
+    "pick": {"en": "the first one, the second one, the third one, number two",
+             "es": "la primera, la segunda, la tercera, el número dos"},
     "returning": {"en": "keep, change, cancel", "es": "mantener, cambiar, cancelar"},
     "cancel-confirm": {"en": "cancel, keep, yes, no", "es": "cancelar, mantener, sí, no"},
 }
@@ -306,12 +339,26 @@ def clock(moment: datetime, locale: str) -> str:
     return f"{hour % 12 or 12}{f':{minute:02d}' if minute else ''} {suffix}"
 
 
-def spoken_when(moment: datetime, locale: str) -> str:
-    """A local date and time as it is said: "Tuesday, December 1 at 2:30 PM"."""
+_RELATIVE_DAYS = {"en": ("today", "tomorrow"), "es": ("hoy", "mañana")}
+
+
+def spoken_when(moment: datetime, locale: str, today: date | None = None) -> str:
+    """A local date and time as it is said: "Tuesday, December 1 at 2:30 PM". Given the local
+    `today`, today and tomorrow are named first, so a caller hears the day they asked for:
+    "tomorrow, Thursday December 3, at 10 AM" / "mañana, jueves 3 de diciembre, a las 10..."."""
     day = day_name(moment.weekday(), locale)
+    relative = None
+    if today is not None and moment.date() in (today, today + timedelta(days=1)):
+        relative = _RELATIVE_DAYS["es" if locale == "es" else "en"][moment.date() != today]
     if locale == "es":
-        return f"el {day} {moment.day} de {_MONTHS['es'][moment.month - 1]} a {clock(moment, 'es')}"
-    return f"{day}, {_MONTHS['en'][moment.month - 1]} {moment.day} at {clock(moment, 'en')}"
+        month = _MONTHS["es"][moment.month - 1]
+        if relative:
+            return f"{relative}, {day} {moment.day} de {month}, a {clock(moment, 'es')}"
+        return f"el {day} {moment.day} de {month} a {clock(moment, 'es')}"
+    month = _MONTHS["en"][moment.month - 1]
+    if relative:
+        return f"{relative}, {day} {month} {moment.day}, at {clock(moment, 'en')}"
+    return f"{day}, {month} {moment.day} at {clock(moment, 'en')}"
 
 
 def short_when(moment: datetime, locale: str) -> str:

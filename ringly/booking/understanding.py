@@ -1,25 +1,26 @@
 """What day and time a caller said, in English or Spanish, with Duckling (chosen by measurement).
 
-`understand` only reads the words; `resolve` picks the slot using the client's hours, so "at 2:30"
-lands on 2:30 PM for a business open in the afternoon and "in the morning" becomes a window.
+`understand` only reads the words (after `rewrites.rewrite` has put what Duckling misreads into
+words it reads right); `resolve` picks the slot using the client's hours, so "at 2:30" lands on
+2:30 PM for a business open in the afternoon and "in the morning" becomes a window.
 """
 from __future__ import annotations
 
 import json
 import os
-import re
 import threading
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from ringly.booking.rewrites import rewrite
 from ringly.booking.slots import is_slot, opening_spans, slots_between, to_local
 from ringly.clients.models import Client
 
 ZONEINFO = "/usr/share/zoneinfo"
 _LANG = {"en": "EN", "es": "ES"}
 _lock = threading.Lock()
-_NOON_ES = re.compile(r"\b(?:al|a|del|el)\s+mediod[ií]a\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,12 @@ def warm_up_in_background() -> None:
 
 def understand(text: str, locale: str, now: datetime, tz_name: str) -> Understood | None:
     """The times in `text`, relative to `now` in the zone `tz_name`; None when there are none."""
+    return read_with_duckling(rewrite(text, locale, now), locale, now, tz_name)
+
+
+def read_with_duckling(text: str, locale: str, now: datetime, tz_name: str) -> Understood | None:
+    """What Duckling alone reads in `text` (no rewrites): `understand` without its help."""
     duckling, time_zones, langs = _duckling()
-    if locale == "es":
-        # Duckling reads "al mediodía" after a day as "until noon"; "a las 12" means noon here.
-        text = _NOON_ES.sub("a las 12", text)
     with _lock:
         ref = duckling.parse_ref_time(time_zones, tz_name, int(now.timestamp()))
         context = duckling.Context(ref, langs.get(locale, langs["en"]))
@@ -114,29 +117,45 @@ def _parse(raw: str, tz: Any) -> datetime:
 
 @dataclass(frozen=True)
 class Resolution:
-    """The slot the caller meant if it is bookable; else what they asked for (to offer nearby)."""
+    """The slot the caller meant if it is bookable; else what they asked for (to offer nearby).
+
+    `asked` at or before `now` means the caller named a time that has already passed ("today
+    at 9" at 10 o'clock): it is never booked, and the times offered are all still to come."""
 
     slot: datetime | None
     asked: datetime | None
 
 
 def resolve(client: Client, understood: Understood, now: datetime,
-            taken: set[datetime]) -> Resolution:
-    """Turn understood words into a bookable slot, using the client's hours and bookings."""
+            taken: Container[datetime]) -> Resolution:
+    """Turn understood words into a bookable slot, using the client's hours and bookings
+    (`taken`: the starts the caller cannot have, a set or booking.slots.Unbookable)."""
     if understood.window is not None:
         start, end = understood.window
-        start = max(start, now)
-        for slot in slots_between(client, start, end):
+        if end <= now:
+            # "this morning" said in the afternoon: passed. Its first slot is what is said
+            # to have passed ("today at 9 AM"), not the window's 4 AM start.
+            return Resolution(None, next(slots_between(client, start, end), start))
+        for slot in slots_between(client, max(start, now), end):
             if slot > now and slot not in taken:
                 return Resolution(slot, None)
-        return Resolution(None, start if start < end else None)
+        return Resolution(None, max(start, now))
     future = [moment for moment in understood.candidates if moment > now]
+    # Duckling lists both readings of an hour said without am/pm (2:30 and 14:30) and later
+    # days too; keep the first day's readings and prefer one inside the opening hours, else
+    # the next one inside them ("at 9" said at 10 AM: 9 PM is closed, so tomorrow at 9).
+    same_day = [moment for moment in future if moment.date() == future[0].date()]
+    in_hours = ([moment for moment in same_day if _inside_hours(client, moment)]
+                or [moment for moment in future if _inside_hours(client, moment)])
+    past_today = [moment for moment in understood.candidates
+                  if moment <= now and moment.date() == now.date()]
+    if not in_hours and past_today:
+        # "today at 9" at 10 o'clock: 9 PM is not what was meant (the business is closed
+        # then); 9 AM was, and it has passed.
+        past_in_hours = [moment for moment in past_today if _inside_hours(client, moment)]
+        return Resolution(None, (past_in_hours or past_today)[0])
     if not future:
         return Resolution(None, None)
-    # Duckling lists both readings of an hour said without am/pm (2:30 and 14:30) and later
-    # days too; keep the first day's readings and prefer one inside the opening hours.
-    same_day = [moment for moment in future if moment.date() == future[0].date()]
-    in_hours = [moment for moment in same_day if _inside_hours(client, moment)]
     asked = in_hours[0] if in_hours else _daytime(same_day)
     if is_slot(client, asked) and asked not in taken:
         return Resolution(asked, None)

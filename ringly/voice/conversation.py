@@ -1,13 +1,11 @@
 """The conversation: each step turns (call state, caller input, locale) into the next TwiML."""
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import phonenumbers
 from twilio.twiml.voice_response import VoiceResponse
 
 from ringly.admin.services import record_event
@@ -19,9 +17,9 @@ from ringly.messaging import outbound
 from ringly.messaging.policy import masked
 from ringly.text import normalise
 from ringly.voice import flow, returning
+from ringly.voice.answers import LAST, e164, offered_choice, yes_or_no
 from ringly.voice.flow import Line, Scene
 from ringly.wording import (
-    CHOICES,
     HINTS,
     WORDS,
     hours_summary,
@@ -99,16 +97,20 @@ def step_prompt(ctx: Ctx, step: str, before: list[Line] | None = None) -> VoiceR
         lines.append(scene.line("ask_name"))
         return flow.ask(scene, lines, step, num_digits=None, timeout=6)
     if step == "book-phone":
+        if ctx.state.get("own_number_declined"):
+            lines.append(scene.line("ask_phone_number"))
+            return flow.ask(scene, lines, step, num_digits=None, timeout=8)
         key = "ask_phone" if ctx.caller_is_phone() else "ask_phone_no_caller_id"
         lines.append(scene.line(key, name=ctx.state.get("name", "")))
-        return flow.ask(scene, lines, step, num_digits=None, timeout=8)
+        hints = HINTS["yes_no"][ctx.locale] if ctx.caller_is_phone() else None
+        return flow.ask(scene, lines, step, num_digits=None, timeout=8, hints=hints)
     if step == "book-time":
         lines.append(scene.line("ask_time"))
         return flow.ask(scene, lines, step, num_digits=None, timeout=6)
     if step == "book-confirm":
-        when = spoken_when(to_local(ctx.client, _moment(ctx.state["candidate"])), ctx.locale)
-        lines.append(scene.line("confirm_time", when=when))
-        return flow.ask(scene, lines, step)
+        candidate = _moment(ctx.state["candidate"])
+        lines.append(scene.line("confirm_time", when=read_back(ctx, candidate)))
+        return flow.ask(scene, lines, step, hints=HINTS["yes_no"][ctx.locale])
     if step == "book-pick":
         options = ", ".join(
             prompt("option", ctx.locale, n=index,
@@ -116,7 +118,8 @@ def step_prompt(ctx: Ctx, step: str, before: list[Line] | None = None) -> VoiceR
             for index, iso in enumerate(ctx.state.get("options", []), start=1)
         )
         lines.append(scene.line("offer_alternatives", options=options))
-        return flow.ask(scene, lines, step, num_digits=1, timeout=6)
+        return flow.ask(scene, lines, step, num_digits=1, timeout=6,
+                        hints=HINTS["pick"][ctx.locale])
     if step == "voicemail":
         lines.append(scene.line("voicemail"))
         return flow.record(scene, lines, step, ctx.transcription_url)
@@ -125,6 +128,13 @@ def step_prompt(ctx: Ctx, step: str, before: list[Line] | None = None) -> VoiceR
 
 def _moment(iso: str) -> datetime:
     return datetime.fromisoformat(iso)
+
+
+def read_back(ctx: Ctx, moment: datetime) -> str:
+    """A time read back to the caller in the client's zone, naming today or tomorrow when it is
+    ("tomorrow, Thursday December 3, at 10 AM")."""
+    return spoken_when(to_local(ctx.client, moment), ctx.locale,
+                       today=to_local(ctx.client, ctx.now).date())
 
 
 def reprompt(ctx: Ctx, step: str, turn: Turn) -> Reply:
@@ -204,52 +214,20 @@ def on_book_name(ctx: Ctx, turn: Turn) -> Reply:
 
 
 def on_book_phone(ctx: Ctx, turn: Turn) -> Reply:
-    if turn.digits == "1" and ctx.caller_is_phone():
-        ctx.state["phone"] = ctx.caller
-        return Reply("book-time", step_prompt(ctx, "book-time"))
     number = e164(turn.digits or turn.speech, ctx.client.country or "US")
+    if number is None and ctx.caller_is_phone() and not ctx.state.get("own_number_declined"):
+        # "To use the number you're calling from, press 1 or say yes": "yes", "sure", "sí"
+        # count as much as the key; a "no" asks for the number.
+        own = yes_or_no(turn.digits, turn.speech, ctx.locale)
+        if own:
+            number = ctx.caller
+        elif own is False:
+            ctx.state["own_number_declined"] = True
+            return Reply("book-phone", step_prompt(ctx, "book-phone"))
     if number is None:
         return reprompt(ctx, "book-phone", turn)
     ctx.state["phone"] = number
     return Reply("book-time", step_prompt(ctx, "book-time"))
-
-
-# Speech recognition usually writes digits, but not always: "three one two", "cinco cinco".
-SPOKEN_DIGITS = {
-    "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
-    "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
-    "cero": "0", "uno": "1", "una": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5",
-    "seis": "6", "siete": "7", "ocho": "8", "nueve": "9",
-}
-SPOKEN_MULTIPLIERS = {"double": 2, "triple": 3, "doble": 2}
-
-
-def spoken_digits(raw: str) -> str:
-    """Turn digit words (English or Spanish, "double five") into digits; keep typed digits."""
-    out: list[str] = []
-    repeat = 1
-    for word in re.findall(r"\+|\d+|[a-záéíóúñ]+", raw.lower()):
-        if word in SPOKEN_MULTIPLIERS:
-            repeat = SPOKEN_MULTIPLIERS[word]
-            continue
-        digit = SPOKEN_DIGITS.get(word, word if word == "+" or word.isdigit() else "")
-        out.append(digit * repeat if len(digit) == 1 else digit)
-        repeat = 1
-    return "".join(out)
-
-
-def e164(raw: str, country: str) -> str | None:
-    """A typed or spoken number in E.164, or None when it is not a valid number."""
-    digits = spoken_digits(raw)
-    if len(digits.lstrip("+")) < 7:
-        return None
-    try:
-        parsed = phonenumbers.parse(digits, country)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def on_book_time(ctx: Ctx, turn: Turn) -> Reply:
@@ -269,8 +247,10 @@ def on_book_time(ctx: Ctx, turn: Turn) -> Reply:
         return Reply("book-time", step_prompt(ctx, "book-time", [sorry]))
     if (unchanged := returning.same_time(ctx, check.asked)) is not None:
         return unchanged
-    when = spoken_when(to_local(ctx.client, check.asked), ctx.locale)
-    return offer(ctx, [ctx.scene.line("slot_unavailable", when=when)], check.alternatives)
+    # A time already gone ("today at 9" said at 10) is said to be past, never booked; the
+    # times offered instead are all still to come.
+    key = "time_passed" if check.asked <= ctx.now else "slot_unavailable"
+    return offer(ctx, [ctx.scene.line(key, when=read_back(ctx, check.asked))], check.alternatives)
 
 
 def offer(ctx: Ctx, before: list[Line], alternatives: list[datetime]) -> Reply:
@@ -281,30 +261,28 @@ def offer(ctx: Ctx, before: list[Line], alternatives: list[datetime]) -> Reply:
     return Reply("book-pick", step_prompt(ctx, "book-pick", before))
 
 
-def spoken_choice(speech: str) -> int | None:
-    """ "the second one" -> 2, "la primera" -> 1; None unless exactly one choice is named."""
-    words = set(normalise(speech).split())
-    if len(words) > 4 or words & {"at", "las", "am", "pm"}:
-        return None  # "at one" is a time, not the first option
-    named = [int(key) for key, names in CHOICES.items() if words & set(names)]
-    return named[0] if len(named) == 1 else None
-
-
 def on_book_pick(ctx: Ctx, turn: Turn) -> Reply:
     options = ctx.state.get("options", [])
-    choice = int(turn.digits) if turn.digits.isdigit() else spoken_choice(turn.speech)
+    # A key, an ordinal or a number is read before any date: "the second one" is the second
+    # time offered, never the 2nd of the month.
+    choice = int(turn.digits) if turn.digits.isdigit() else offered_choice(turn.speech)
+    if choice == LAST:
+        choice = len(options)
     if choice is not None and 1 <= choice <= len(options):
         ctx.state["candidate"] = options[choice - 1]
         return Reply("book-confirm", step_prompt(ctx, "book-confirm"))
-    if turn.speech:
-        return on_book_time(ctx, turn)
+    if choice is None and turn.speech:
+        return on_book_time(ctx, turn)  # another day and time
     return reprompt(ctx, "book-pick", turn)
 
 
 def on_book_confirm(ctx: Ctx, turn: Turn) -> Reply:
-    if turn.digits == "2" or (not turn.digits and said(turn, "no", ctx.locale)):
-        return Reply("book-time", step_prompt(ctx, "book-time"))
-    if not (turn.digits == "1" or said(turn, "yes", ctx.locale)):
+    answer = yes_or_no(turn.digits, turn.speech, ctx.locale)
+    if answer is False:
+        # Only the time is asked again: the name and phone already given are kept.
+        return Reply("book-time", step_prompt(ctx, "book-time",
+                                              [ctx.scene.line("another_time")]))
+    if answer is None:
         return reprompt(ctx, "book-confirm", turn)
     start = _moment(ctx.state["candidate"])
     if ctx.state.get("change_of"):
@@ -315,16 +293,18 @@ def on_book_confirm(ctx: Ctx, turn: Turn) -> Reply:
             phone=ctx.state["phone"], starts_at=start, language=ctx.locale, now=ctx.now,
         )
     except booking.SlotTaken:
-        alternatives = booking.alternatives(ctx.client, start, ctx.now)
-        return offer(ctx, [ctx.scene.line("slot_just_taken")], alternatives)
+        # Taken by another caller meanwhile, or the caller took so long that it has passed.
+        sorry = (ctx.scene.line("time_passed", when=read_back(ctx, start)) if start <= ctx.now
+                 else ctx.scene.line("slot_just_taken"))
+        return offer(ctx, [sorry], booking.alternatives(ctx.client, start, ctx.now))
     text = outbound.queue_confirmation(appointment, ctx.client, caller=ctx.caller)
     ctx.state["appointment_id"] = appointment.id
-    when = spoken_when(to_local(ctx.client, appointment.starts_at), ctx.locale)
     # A refused text (a number abroad or of a costly kind, a limit reached) does not undo the
     # booking: the caller hears the code and is told no text is coming.
     key = "booked_no_text" if text.status == "refused" else "booked"
     return Reply(None, flow.finish(ctx.scene, [ctx.scene.line(
-        key, when=when, code_spoken=spoken_code(appointment.confirmation_code))]))
+        key, when=read_back(ctx, appointment.starts_at),
+        code_spoken=spoken_code(appointment.confirmation_code))]))
 
 
 def on_dial(ctx: Ctx, turn: Turn) -> Reply:

@@ -1,7 +1,11 @@
-"""60 spoken dates and times (30 English, 30 Spanish) and the slot each should land on.
+"""The utterance table (tests/booking/utterances.py) read by the parser, and the pieces Ringly adds
+around Duckling: the rewrites before it reads, the past-time reading, and the choice reader of
+the pick step.
 
-The same table measures Duckling (what Ringly uses) against dateparser, through the same
-slot resolution, and prints both pass rates (`pytest -s` shows them; docs/voice.md records them).
+The same table measures Duckling with Ringly's rewrites (what Ringly uses), Duckling alone and
+dateparser, through the same slot resolution, and prints the pass rates (`pytest -s` shows
+them; docs/voice.md records them). tests/voice/test_utterances_by_call.py books every row
+through a whole call.
 """
 from __future__ import annotations
 
@@ -11,139 +15,217 @@ from types import SimpleNamespace
 import dateparser
 import pytest
 
+from ringly.booking.rewrites import (
+    drop_fillers,
+    english_parts_of_day,
+    spanish_offsets,
+    spanish_phrases,
+)
 from ringly.booking.slots import zone
-from ringly.booking.understanding import Understood, resolve, understand
-
-TZ = "America/Chicago"
-# Wednesday 2 December 2026, 08:00 in Chicago: before opening, so "today" is still bookable.
-NOW = datetime(2026, 12, 2, 8, 0, tzinfo=zone(TZ))
-CLIENT = SimpleNamespace(
-    timezone=TZ, slot_minutes=30,
-    business_hours={**{day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")},
-                    "sat": [["10:00", "14:00"]], "sun": []},
+from ringly.booking.understanding import Understood, read_with_duckling, resolve, understand
+from ringly.voice.answers import LAST, offered_choice
+from tests.booking.utterances import (
+    ENGLISH,
+    HOURS,
+    NOW,
+    PICKS,
+    SLOT_MINUTES,
+    SPANISH,
+    TIMES,
+    TZ,
+    Utterance,
+    row_id,
 )
 
-ENGLISH = [
-    ("tomorrow at 10 am", "12-03 10:00"),
-    ("tomorrow at 10", "12-03 10:00"),
-    ("next Tuesday at 2:30", "12-08 14:30"),
-    ("friday at 3 pm", "12-04 15:00"),
-    ("friday at 3", "12-04 15:00"),
-    ("the day after tomorrow in the morning", "12-04 09:00"),
-    ("today at 4:30 pm", "12-02 16:30"),
-    ("today at noon", "12-02 12:00"),
-    ("noon on friday", "12-04 12:00"),
-    ("monday at 9 am", "12-07 09:00"),
-    ("thursday at 1:30 pm", "12-03 13:30"),
-    ("thursday at 1:30", "12-03 13:30"),
-    ("tomorrow afternoon", "12-03 12:00"),
-    ("tomorrow morning", "12-03 09:00"),
-    ("saturday at 11 am", "12-05 11:00"),
-    ("saturday at 11", "12-05 11:00"),
-    ("december 10 at 2 pm", "12-10 14:00"),
-    ("on the 9th at 10:30 am", "12-09 10:30"),
-    ("tomorrow at half past two", "12-03 14:30"),
-    ("2 pm tomorrow", "12-03 14:00"),
-    ("at 3 pm today", "12-02 15:00"),
-    ("in two days at 11 am", "12-04 11:00"),
-    ("tomorrow at 4 in the afternoon", "12-03 16:00"),
-    ("friday morning", "12-04 09:00"),
-    ("monday afternoon", "12-07 12:00"),
-    ("tomorrow at 9:30 am", "12-03 09:30"),
-    ("dec 11 at 3:30 pm", "12-11 15:30"),
-    ("this friday at noon", "12-04 12:00"),
-    ("tuesday at 10 in the morning", "12-08 10:00"),
-    ("the day after tomorrow at 1 pm", "12-04 13:00"),
-]
-SPANISH = [
-    ("mañana a las tres de la tarde", "12-03 15:00"),
-    ("mañana a las diez", "12-03 10:00"),
-    ("el viernes a las diez", "12-04 10:00"),
-    ("el viernes a las tres", "12-04 15:00"),
-    ("pasado mañana por la mañana", "12-04 09:00"),
-    ("hoy al mediodía", "12-02 12:00"),
-    ("el viernes al mediodía", "12-04 12:00"),
-    ("el lunes a las nueve de la mañana", "12-07 09:00"),
-    ("el jueves a la una y media", "12-03 13:30"),
-    ("mañana por la tarde", "12-03 12:00"),
-    ("mañana por la mañana", "12-03 09:00"),
-    ("el sábado a las once", "12-05 11:00"),
-    ("el 10 de diciembre a las dos de la tarde", "12-10 14:00"),
-    ("el martes a las dos y media", "12-08 14:30"),
-    ("hoy a las cuatro y media de la tarde", "12-02 16:30"),
-    ("mañana a las 11", "12-03 11:00"),
-    ("el lunes a las 3 pm", "12-07 15:00"),
-    ("mañana a las nueve y media", "12-03 09:30"),
-    ("el viernes por la mañana", "12-04 09:00"),
-    ("el lunes por la tarde", "12-07 12:00"),
-    ("pasado mañana a la una de la tarde", "12-04 13:00"),
-    ("el 11 de diciembre a las tres y media", "12-11 15:30"),
-    ("mañana a las 2 de la tarde", "12-03 14:00"),
-    ("el jueves a las 4", "12-03 16:00"),
-    ("hoy a las tres", "12-02 15:00"),
-    ("el sábado a mediodía", "12-05 12:00"),
-    ("mañana a las diez y media de la mañana", "12-03 10:30"),
-    ("el martes a las once de la mañana", "12-08 11:00"),
-    ("el viernes a las cuatro de la tarde", "12-04 16:00"),
-    ("mediodía del jueves", "12-03 12:00"),
-]
-TABLE = [("en", text, want) for text, want in ENGLISH] + [
-    ("es", text, want) for text, want in SPANISH
-]
+CLIENT = SimpleNamespace(timezone=TZ, slot_minutes=SLOT_MINUTES, business_hours=HOURS)
+# The original table: the first 30 rows of each language.
+ORIGINAL = ENGLISH[:30] + SPANISH[:30]
 
 
-def _expected(want: str) -> datetime:
-    return datetime.strptime(f"2026-{want}", "%Y-%m-%d %H:%M").replace(tzinfo=zone(TZ))
-
-
-def _landed(understood: Understood | None) -> datetime | None:
+def _landed(understood: Understood | None, now: datetime) -> datetime | None:
     if understood is None:
         return None
-    resolution = resolve(CLIENT, understood, NOW, set())
+    resolution = resolve(CLIENT, understood, now, set())
     return resolution.slot or resolution.asked
 
 
-def duckling_slot(text: str, locale: str) -> datetime | None:
-    return _landed(understand(text, locale, NOW, TZ))
+def duckling_slot(row: Utterance) -> datetime | None:
+    """What Ringly reads: Duckling after the rewrites."""
+    now = row.local("now")
+    return _landed(understand(row.text, row.locale, now, TZ), now)
 
 
-def dateparser_slot(text: str, locale: str) -> datetime | None:
+def duckling_alone_slot(row: Utterance) -> datetime | None:
+    now = row.local("now")
+    return _landed(read_with_duckling(row.text, row.locale, now, TZ), now)
+
+
+def dateparser_slot(row: Utterance) -> datetime | None:
     """dateparser given the same help: both am/pm readings go through the same resolver."""
-    found = dateparser.parse(text, languages=[locale], settings={
+    now = row.local("now")
+    found = dateparser.parse(row.text, languages=[row.locale], settings={
         "TIMEZONE": TZ, "RETURN_AS_TIMEZONE_AWARE": True, "PREFER_DATES_FROM": "future",
-        "RELATIVE_BASE": NOW.replace(tzinfo=None)})
+        "RELATIVE_BASE": now.replace(tzinfo=None)})
     if found is None:
         return None
     found = found.astimezone(zone(TZ))
     candidates = [found] + ([found + timedelta(hours=12)] if 1 <= found.hour < 12 else [])
-    return _landed(Understood(candidates=tuple(candidates)))
+    return _landed(Understood(candidates=tuple(candidates)), now)
 
 
-def test_table_has_thirty_utterances_per_language():
-    assert len(ENGLISH) == 30 and len(SPANISH) == 30
-    assert len({text for _, text, _ in TABLE}) == 60
+def test_the_original_sixty_rows_are_still_in_the_table():
+    assert len(ORIGINAL) == 60 and all(row.first is None for row in ORIGINAL)
+    assert ORIGINAL[0].text == "tomorrow at 10 am" and ORIGINAL[30].text == (
+        "mañana a las tres de la tarde")
 
 
-@pytest.mark.parametrize(("locale", "text", "want"), TABLE, ids=[t for _, t, _ in TABLE])
-def test_duckling_lands_on_the_expected_slot(locale, text, want):
-    assert duckling_slot(text, locale) == _expected(want)
+@pytest.mark.parametrize("row", TIMES, ids=row_id)
+def test_every_time_in_the_table_lands_on_its_slot(row):
+    assert duckling_slot(row) == row.local("slot")
 
 
-@pytest.mark.parametrize("text", ["whenever the blue bird sings", "no sé", "purple", ""])
+@pytest.mark.parametrize("row", PICKS, ids=row_id)
+def test_every_pick_in_the_table_names_its_offered_time(row):
+    if row.keys:
+        assert int(row.text) == row.pick
+    else:
+        choice = offered_choice(row.text)
+        assert (3 if choice == LAST else choice) == row.pick
+
+
+@pytest.mark.parametrize("text", ["whenever the blue bird sings", "no sé", "purple", "", "um, eh"])
 def test_words_without_a_time_are_not_understood(text):
-    assert duckling_slot(text, "en") is None and duckling_slot(text, "es") is None
+    now = Utterance("en", text, NOW).local("now")
+    assert understand(text, "en", now, TZ) is None and understand(text, "es", now, TZ) is None
 
 
-def test_pass_rates_duckling_against_dateparser(capsys):
+# -- the rewrites before Duckling ------------------------------------------------------------
+@pytest.mark.parametrize(("locale", "said", "read"), [
+    ("en", "um, tomorrow, like, at 10", "tomorrow at 10"),
+    ("en", "uhh tomorrow at, erm, 2 pm I think", "tomorrow at 2 pm"),
+    ("en", "hmm... well, so, friday at 3", "friday at 3"),
+    ("en", "I'd like tomorrow at 10", "I'd tomorrow at 10"),
+    ("en", "May 5 at 10", "May 5 at 10"),  # "may" is a month, not a hedge
+    ("es", "eh, tal vez mañana a las diez", "mañana a las diez"),
+    ("es", "mañana eh a las 3 de la tarde", "mañana a las 3 de la tarde"),
+    ("es", "este, mañana a las once", "mañana a las once"),
+    ("es", "este viernes a las tres", "este viernes a las tres"),  # "este" pointing: kept
+    ("es", "mmm, a ver, pues, quizás el lunes", "el lunes"),
+])
+def test_fillers_are_dropped_and_pauses_closed_up(locale, said, read):
+    assert drop_fillers(said, locale) == read
+
+
+@pytest.mark.parametrize(("said", "read"), [
+    ("en 3 días a las diez", "el 5 de diciembre a las diez"),
+    ("dentro de tres días", "el 5 de diciembre"),
+    ("dentro de una semana a las 11", "el 9 de diciembre a las 11"),
+    ("en dos semanas", "el 16 de diciembre"),
+    ("en 30 días", "el 1 de enero de 2027"),  # another year is named
+    ("en la tarde", "en la tarde"),  # no number: nothing to rewrite
+])
+def test_spanish_offsets_become_the_date_they_mean(said, read):
+    assert spanish_offsets(said, Utterance("es", said, NOW).local("now")) == read
+
+
+@pytest.mark.parametrize(("said", "read"), [
+    ("el martes de la semana que viene a las 11", "el martes de la próxima semana a las 11"),
+    ("el martes que viene", "el próximo martes"),
+    ("mañana como a las diez", "mañana a las diez"),
+    ("el viernes a eso de las tres", "el viernes a las tres"),
+    ("a las 7 en la noche", "a las 7 de la noche"),
+    ("hoy al mediodía", "hoy a las 12"),
+])
+def test_spanish_phrases_duckling_misreads_are_rewritten(said, read):
+    assert spanish_phrases(said) == read
+
+
+@pytest.mark.parametrize(("said", "read"), [
+    ("5 in the evening", "5 pm"),
+    ("tomorrow at five o'clock in the evening", "tomorrow at 5 pm"),
+    ("at 7 at night tomorrow", "at 7 pm tomorrow"),
+    ("10:30 in the morning", "10:30 am"),
+    ("3 in the afternoon", "3 pm"),
+    ("12 at night", "12 at night"),  # midnight: left to Duckling
+    ("tomorrow evening", "tomorrow evening"),
+])
+def test_english_hours_with_a_part_of_the_day_become_am_or_pm(said, read):
+    assert english_parts_of_day(said) == read
+
+
+def test_the_misread_classes_fail_without_the_rewrites():
+    """Why each rewrite exists: Duckling alone lands these on another slot."""
+    misread = ["en 3 días a las diez", "dentro de una semana a las diez",
+               "mañana eh a las 3 de la tarde", "el martes de la semana que viene a las 11",
+               "5 in the evening", "um, tomorrow, like, at 10"]
+    rows = {row.text: row for row in TIMES}
+    for text in misread:
+        assert duckling_alone_slot(rows[text]) != rows[text].local("slot"), text
+        assert duckling_slot(rows[text]) == rows[text].local("slot"), text
+
+
+# -- a time already past ---------------------------------------------------------------------
+def _at(hhmm: str) -> datetime:
+    return Utterance("en", "", f"2026-12-02 {hhmm}").local("slot")
+
+
+@pytest.mark.parametrize(("locale", "text"), [
+    ("en", "today at 9"), ("en", "today at 9 am"), ("es", "hoy a las 9"),
+    ("es", "hoy a las nueve de la mañana"),
+])
+def test_a_time_already_past_today_is_asked_not_booked(locale, text):
+    now = _at("10:00")
+    resolution = resolve(CLIENT, understand(text, locale, now, TZ), now, set())
+    assert resolution.slot is None and resolution.asked == _at("09:00")
+
+
+def test_a_part_of_today_already_over_is_past_not_misunderstood():
+    now = _at("13:00")
+    resolution = resolve(CLIENT, understand("this morning", "en", now, TZ), now, set())
+    assert resolution.slot is None and resolution.asked == _at("09:00")  # its first slot
+
+
+def test_an_hour_without_a_day_that_has_passed_today_means_tomorrow():
+    now = _at("10:00")
+    resolution = resolve(CLIENT, understand("at 9", "en", now, TZ), now, set())
+    assert resolution.slot == _at("09:00") + timedelta(days=1)
+
+
+# -- picking an offered time -----------------------------------------------------------------
+@pytest.mark.parametrize(("said", "choice"), [
+    ("the second one", 2), ("the third one", 3), ("the first", 1), ("number two", 2),
+    ("two", 2), ("one", 1), ("the last one", LAST), ("la segunda", 2), ("la tercera", 3),
+    ("el número uno", 1), ("la 2a", 2), ("the fourth", 4),
+])
+def test_an_ordinal_or_a_number_names_an_offered_time(said, choice):
+    assert offered_choice(said) == choice
+
+
+@pytest.mark.parametrize("said", [
+    "the second of december", "the 2nd at 10", "a la una", "la una", "las dos",
+    "tomorrow at one", "the second or the third", "el dos de diciembre", "",
+    "I want something else entirely please",
+])
+def test_a_day_a_time_or_no_single_choice_is_not_a_pick(said):
+    assert offered_choice(said) is None
+
+
+def test_pass_rates_duckling_with_rewrites_against_duckling_alone_and_dateparser(capsys):
     rates = {}
-    for name, parse in (("duckling", duckling_slot), ("dateparser", dateparser_slot)):
+    parsers = (("duckling+rewrites", duckling_slot), ("duckling alone", duckling_alone_slot),
+               ("dateparser", dateparser_slot))
+    for name, parse in parsers:
         for locale in ("en", "es"):
-            rows = [(text, want) for lang, text, want in TABLE if lang == locale]
-            passed = sum(parse(text, locale) == _expected(want) for text, want in rows)
-            rates[(name, locale)] = passed / len(rows)
+            rows = [row for row in TIMES if row.locale == locale]
+            passed = sum(parse(row) == row.local("slot") for row in rows)
+            rates[(name, locale)] = (passed, len(rows))
     with capsys.disabled():
-        print("\ndate/time understanding pass rate (30 EN + 30 ES utterances):")
-        for (name, locale), rate in rates.items():
-            print(f"  {name:<10} {locale}: {rate:6.1%}")
-    assert rates[("duckling", "en")] >= rates[("dateparser", "en")]
-    assert rates[("duckling", "es")] >= rates[("dateparser", "es")]
+        print(f"\ndate/time understanding pass rate ({len(TIMES)} utterances; the "
+              f"{len(PICKS)} picks are read before any date parser):")
+        for (name, locale), (passed, total) in rates.items():
+            print(f"  {name:<18} {locale}: {passed}/{total} ({passed / total:6.1%})")
+    for locale in ("en", "es"):
+        passed, total = rates[("duckling+rewrites", locale)]
+        assert passed == total
+        assert passed >= rates[("duckling alone", locale)][0]
+        assert passed >= rates[("dateparser", locale)][0]

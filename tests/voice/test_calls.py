@@ -84,7 +84,7 @@ def test_spanish_call_books_with_lina(app, sandbox, number):
                                 {"speech": "José Pérez"}, {"digits": "1"},
                                 {"speech": "mañana a las tres de la tarde"}, {"speech": "sí"}])
     text = heard(call)
-    assert "Le atiende Lina" in text and "Tengo el" in text and "Su cita quedó para" in text
+    assert "Le atiende Lina" in text and "Tengo mañana, " in text and "Su cita quedó para" in text
     [appointment] = _rows(app, Appointment)
     assert appointment.starts_at == _tomorrow_at(15) and appointment.language == "es"
 

@@ -1,10 +1,11 @@
 """Whole conversations on the Flask test client, in English and Spanish."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from ringly.booking.models import Appointment
 from ringly.booking.slots import zone
@@ -79,7 +80,7 @@ def test_spanish_caller_books_with_lina_by_speech(app, phone):
     phone.say("312 555 0142")
     assert "Qué día" in phone.said_last()
     phone.say("mañana a las tres de la tarde")
-    assert "Tengo el" in phone.said_last() and "a las 3 de la tarde" in phone.said_last()
+    assert "Tengo mañana, " in phone.said_last() and "a las 3 de la tarde" in phone.said_last()
     phone.say("sí")
     assert "Su cita quedó para" in phone.said_last() and phone.ended()
     [appointment] = _appointments(app)
@@ -268,7 +269,7 @@ def test_offered_time_can_be_picked_by_voice_in_spanish(app, phone):
     phone.say("mañana a las diez")
     assert "no está disponible" in phone.said_last()
     phone.say("la segunda")
-    assert "Tengo el" in phone.said_last() and "a las 9:30 de la mañana" in phone.said_last()
+    assert "Tengo mañana, " in phone.said_last() and "a las 9:30 de la mañana" in phone.said_last()
 
 
 def test_transcription_arriving_after_the_recording_is_added_to_the_voicemail(app, phone):
@@ -332,3 +333,196 @@ def test_a_caller_from_a_sip_trunk_books_with_the_number_they_give(app, phone):
         call = db.session.scalar(sa.select(Call))
         assert call.from_number == phone.caller
         db.session.remove()
+
+
+# -- read-back, "no" at confirmation, past times, spoken answers to "press 1" ---------------
+# Wednesday 2 December 2026, 8 AM in Chicago (the clients' zone): the clock of these calls.
+WEDNESDAY_8AM = datetime(2026, 12, 2, 8, 0, tzinfo=zone("America/Chicago"))
+LANGUAGE_KEY = {"en": "1", "es": "2"}
+
+
+def _to_time_question(phone, locale: str, name: str = "Ann Lee") -> None:
+    phone.dial_in()
+    phone.press(LANGUAGE_KEY[locale])
+    phone.press("1")
+    phone.say(name)
+    phone.press("1")
+
+
+def _local(appointment) -> datetime:
+    return appointment.starts_at.astimezone(zone("America/Chicago"))
+
+
+@pytest.mark.parametrize(("locale", "said", "heard"), [
+    ("en", "tomorrow at 10 am", "I have tomorrow, Thursday December 3, at 10 AM."),
+    ("en", "today at 3 pm", "I have today, Wednesday December 2, at 3 PM."),
+    ("en", "friday at 10 am", "I have Friday, December 4 at 10 AM."),
+    ("es", "mañana a las diez", "Tengo mañana, jueves 3 de diciembre, a las 10 de la mañana."),
+    ("es", "hoy a las tres", "Tengo hoy, miércoles 2 de diciembre, a las 3 de la tarde."),
+    ("es", "el viernes a las diez", "Tengo el viernes 4 de diciembre a las 10 de la mañana."),
+])
+def test_read_back_names_today_or_tomorrow_with_the_weekday_and_date(app, phone, locale, said,
+                                                                     heard):
+    make_client(app)
+    with time_machine.travel(WEDNESDAY_8AM, tick=True):
+        _to_time_question(phone, locale)
+        phone.say(said)
+        assert phone.said_last().startswith(heard), phone.said_last()
+        phone.press("1")
+    booked = "You're booked for " if locale == "en" else "Su cita quedó para "
+    when = heard.removeprefix("I have ").removeprefix("Tengo ").rstrip(".")
+    assert phone.said_last().startswith(booked + when), phone.said_last()
+
+
+@pytest.mark.parametrize(("locale", "refusal", "first", "second", "hour"), [
+    ("en", "no", "tomorrow at 10 am", "friday at 2 pm", 14),
+    ("en", "2", "tomorrow at 10 am", "friday at 2 pm", 14),
+    ("es", "no gracias", "mañana a las diez", "el viernes a las dos de la tarde", 14),
+    ("es", "2", "mañana a las diez", "el viernes a las dos de la tarde", 14),
+])
+def test_no_at_confirmation_asks_the_time_again_and_keeps_name_and_phone(
+    app, phone, locale, refusal, first, second, hour
+):
+    make_client(app)
+    with time_machine.travel(WEDNESDAY_8AM, tick=True):
+        _to_time_question(phone, locale, name="Rosa Díaz")
+        phone.say(first)
+        if refusal.isdigit():
+            phone.press(refusal)
+        else:
+            phone.say(refusal)
+        again = ("All right, let's find another time. What day and time" if locale == "en"
+                 else "De acuerdo, busquemos otra hora. ¿Qué día")
+        assert phone.said_last().startswith(again), phone.said_last()
+        assert _appointments(app) == []
+        phone.say(second)
+        phone.say("yes" if locale == "en" else "sí")
+    [appointment] = _appointments(app)
+    assert (_local(appointment).day, _local(appointment).hour) == (4, hour)
+    assert appointment.customer_name == "Rosa Díaz" and appointment.customer_phone == CALLER
+
+
+@pytest.mark.parametrize(("locale", "said", "passed"), [
+    ("en", "today at 9", "Sorry, today, Wednesday December 2, at 9 AM has already passed."),
+    ("es", "hoy a las nueve", "Lo siento, hoy, miércoles 2 de diciembre, a las 9 de la mañana "
+                              "ya pasó."),
+])
+def test_a_time_already_past_today_is_never_offered_or_booked(app, phone, locale, said, passed):
+    make_client(app)
+    ten = WEDNESDAY_8AM + timedelta(hours=2)
+    with time_machine.travel(ten, tick=True):
+        _to_time_question(phone, locale)
+        phone.say(said)
+        assert phone.said_last().startswith(passed), phone.said_last()
+        with app.app_context():
+            call = db.session.scalar(sa.select(Call))
+            offered = [datetime.fromisoformat(iso) for iso in call.state["options"]]
+            db.session.remove()
+        assert len(offered) == 3 and all(moment > ten for moment in offered)
+        phone.press("1")
+        phone.press("1")
+    [appointment] = _appointments(app)
+    assert appointment.starts_at == offered[0] and appointment.starts_at > ten
+
+
+def test_a_time_that_passes_while_the_caller_decides_is_not_booked(app, phone):
+    make_client(app)
+    with time_machine.travel(WEDNESDAY_8AM, tick=True) as clock:
+        _to_time_question(phone, "en")
+        phone.say("today at 10 am")
+        assert phone.said_last().startswith("I have today, Wednesday December 2, at 10 AM.")
+        clock.move_to(WEDNESDAY_8AM + timedelta(hours=2, minutes=5))
+        phone.say("yes")
+        said = phone.said_last()
+        assert said.startswith("Sorry, today, Wednesday December 2, at 10 AM has already passed.")
+        assert "The nearest free times are" in said and not phone.ended()
+    assert _appointments(app) == []
+
+
+@pytest.mark.parametrize(("locale", "yes"), [
+    ("en", "yes"), ("en", "yeah"), ("en", "sure"), ("en", "that's right"), ("en", "one"),
+    ("es", "sí"), ("es", "claro"), ("es", "correcto"), ("es", "sí, por favor"),
+])
+def test_a_spoken_yes_uses_the_number_the_caller_is_calling_from(app, phone, locale, yes):
+    make_client(app)
+    phone.dial_in()
+    phone.press(LANGUAGE_KEY[locale])
+    phone.press("1")
+    phone.say("Ann Lee")
+    gather = phone.last.find("Gather")
+    assert gather.get("input") == "dtmf speech"
+    assert ("yes" if locale == "en" else "sí") in gather.get("hints", "")
+    phone.say(yes)
+    assert ("What day and time" if locale == "en" else "Qué día") in phone.said_last()
+    phone.say("tomorrow at 10 am" if locale == "en" else "mañana a las diez")
+    phone.say(yes)
+    assert phone.ended()
+    [appointment] = _appointments(app)
+    assert appointment.customer_phone == CALLER
+
+
+@pytest.mark.parametrize(("locale", "no", "ask"), [
+    ("en", "no", "Please enter or say your phone number."),
+    ("en", "nope", "Please enter or say your phone number."),
+    ("es", "no gracias", "Por favor, marque o diga su número de teléfono."),
+])
+def test_a_spoken_no_to_the_callers_own_number_asks_for_another(app, phone, locale, no, ask):
+    make_client(app)
+    phone.dial_in()
+    phone.press(LANGUAGE_KEY[locale])
+    phone.press("1")
+    phone.say("Ann Lee")
+    phone.say(no)
+    assert phone.said_last() == ask and not phone.ended()
+    phone.say("312 555 0142")
+    phone.say("tomorrow at 10 am" if locale == "en" else "mañana a las diez")
+    phone.press("1")
+    [appointment] = _appointments(app)
+    assert appointment.customer_phone == "+13125550142"
+
+
+@pytest.mark.parametrize(("language", "intent", "locale"), [
+    ("English", "book", "en"), ("english please", "I'd like an appointment", "en"),
+    ("español", "una cita", "es"), ("Spanish", "quiero reservar", "es"),
+])
+def test_menu_choices_take_their_spoken_words(app, phone, language, intent, locale):
+    make_client(app)
+    phone.dial_in()
+    phone.say(language)
+    intent_gather = phone.last.find("Gather")
+    assert intent_gather.get("input") == "dtmf speech" and intent_gather.get("hints")
+    phone.say(intent)
+    assert ("first and last name" if locale == "en" else "nombre y apellido") in phone.said_last()
+
+
+@pytest.mark.parametrize(("person", "locale"), [("a person please", "en"), ("persona", "es")])
+def test_asking_for_a_person_by_voice_connects(app, phone, person, locale):
+    make_client(app, forwarding_number="+13125550123")
+    phone.dial_in()
+    phone.press(LANGUAGE_KEY[locale])
+    phone.say(person)
+    assert phone.last.find("Dial") is not None
+
+
+@pytest.mark.parametrize("locale", ["en", "es"])
+def test_confirmation_and_pick_gathers_listen_for_speech_with_hints(app, phone, locale):
+    client_id = make_client(app)
+    with time_machine.travel(WEDNESDAY_8AM, tick=True):
+        ten = WEDNESDAY_8AM + timedelta(days=1, hours=2)
+        with app.app_context():
+            db.session.add(Appointment(client_id=client_id, customer_name="Earlier",
+                                       customer_phone="+13125550777", starts_at=ten,
+                                       ends_at=ten + timedelta(minutes=30),
+                                       confirmation_code="TAKEN3"))
+            db.session.commit()
+            db.session.remove()
+        _to_time_question(phone, locale)
+        phone.say("tomorrow at 10 am" if locale == "en" else "mañana a las diez")
+        pick = phone.last.find("Gather")
+        assert pick.get("input") == "dtmf speech"
+        assert ("second one" if locale == "en" else "la segunda") in pick.get("hints")
+        phone.say("the second one" if locale == "en" else "la segunda")
+        confirm = phone.last.find("Gather")
+        assert confirm.get("input") == "dtmf speech"
+        assert ("yes" if locale == "en" else "sí") in confirm.get("hints")
+        assert ("9:30 AM" if locale == "en" else "9:30 de la mañana") in phone.said_last()

@@ -1,0 +1,105 @@
+"""Every row of the utterance table (tests/booking/utterances.py) books the slot it means through
+a whole call: language, book, name, the caller's number, the time (for a pick row: a taken
+time, the three offered, then the pick), the read-back, yes. In English and Spanish, on the
+Flask test client with signed webhooks, at the row's own moment (the clock is set to it)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+
+from ringly.booking.models import Appointment
+from ringly.db import db
+from tests.booking.utterances import (
+    HOURS,
+    OFFERED,
+    SLOT_MINUTES,
+    TABLE,
+    TAKEN,
+    TZ,
+    Utterance,
+    row_id,
+)
+from tests.voice.conftest import Phone, make_client
+
+NAME = {"en": "Maria Lopez", "es": "José Pérez"}
+YES = {"en": "yes", "es": "sí"}
+SAID = {  # what the caller hears at each step
+    "en": {"menu": "To book an appointment", "name": "first and last name",
+           "phone": "number you're calling from", "time": "What day and time",
+           "offered": "The nearest free times are", "read_back": "I have ",
+           "booked": "You're booked for"},
+    "es": {"menu": "Para hacer una cita", "name": "nombre y apellido",
+           "phone": "número desde el que llama", "time": "Qué día",
+           "offered": "Las horas libres más cercanas son", "read_back": "Tengo ",
+           "booked": "Su cita quedó para"},
+}
+
+
+def _take(app, client_id: int, row: Utterance) -> None:
+    taken = Utterance(row.locale, "", TAKEN).local("slot")
+    with app.app_context():
+        db.session.add(Appointment(client_id=client_id, customer_name="Earlier",
+                                   customer_phone="+13125550777", starts_at=taken,
+                                   ends_at=taken + timedelta(minutes=SLOT_MINUTES),
+                                   status="booked", confirmation_code="TAKEN1"))
+        db.session.commit()
+        db.session.remove()
+
+
+def _booked(app) -> list[Appointment]:
+    with app.app_context():
+        rows = list(db.session.scalars(
+            sa.select(Appointment).where(Appointment.customer_name != "Earlier")))
+        db.session.expunge_all()
+        db.session.remove()
+    return rows
+
+
+def test_the_table_has_at_least_sixty_rows_per_language_and_picks_in_both():
+    for locale in ("en", "es"):
+        rows = [row for row in TABLE if row.locale == locale]
+        assert len(rows) >= 60 and len({row.text for row in rows}) == len(rows)
+        assert sum(1 for row in rows if row.first) >= 8
+    assert {row.slot for row in TABLE if row.first} <= set(OFFERED)
+
+
+@pytest.mark.parametrize("row", TABLE, ids=row_id)
+def test_every_utterance_books_its_slot_through_a_whole_call(app, client, row: Utterance):
+    # No minimum notice (default 60 minutes): some rows' slot is an hour after their clock,
+    # which ticks on during the call. The notice has its own tests in tests/booking.
+    client_id = make_client(app, timezone=TZ, business_hours=HOURS, slot_minutes=SLOT_MINUTES,
+                            min_notice_minutes=0)
+    if row.first:
+        _take(app, client_id, row)
+    said = SAID[row.locale]
+    with time_machine.travel(row.local("now"), tick=True):
+        phone = Phone(client, app)
+        phone.dial_in()
+        phone.press("1" if row.locale == "en" else "2")
+        assert said["menu"] in phone.said_last()
+        phone.press("1")
+        assert said["name"] in phone.said_last()
+        phone.say(NAME[row.locale])
+        assert said["phone"] in phone.said_last()
+        phone.press("1")
+        assert said["time"] in phone.said_last()
+        if row.first:
+            phone.say(row.first)
+            assert said["offered"] in phone.said_last(), phone.said_last()
+            if row.keys:
+                phone.press(row.text)
+            else:
+                phone.say(row.text)
+        else:
+            phone.say(row.text)
+        assert phone.said_last().startswith(said["read_back"]), phone.said_last()
+        phone.say(YES[row.locale])
+        assert phone.said_last().startswith(said["booked"]) and phone.ended(), phone.said_last()
+    [appointment] = _booked(app)
+    assert appointment.starts_at == row.local("slot"), (
+        f"{row.text!r} booked {appointment.starts_at.astimezone(row.local('slot').tzinfo)}")
+    assert appointment.customer_name == NAME[row.locale]
+    assert appointment.language == row.locale
