@@ -47,4 +47,14 @@ beat_schedule = {
         "task": tasks.SWEEP_QUEUED_MESSAGES,
         "schedule": timedelta(seconds=30),
     },
+    # Event deliveries whose task was lost, or whose retry is further off than a countdown may
+    # wait (ringly.queue.MAX_RETRY_DELAY), are sent from here when due.
+    "sweep-event-deliveries": {
+        "task": tasks.SWEEP_EVENT_DELIVERIES,
+        "schedule": timedelta(seconds=30),
+    },
+    "expire-events": {
+        "task": tasks.EXPIRE_EVENTS,
+        "schedule": timedelta(hours=1),
+    },
 }

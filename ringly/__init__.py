@@ -64,13 +64,14 @@ def _api_blueprints() -> list:
     from ringly.admin.views import blp as admin_blp
     from ringly.booking.views import blp as appointments_blp
     from ringly.clients.views import blp as clients_blp
+    from ringly.events.views import blp as events_blp
     from ringly.messaging.api import blp as messages_blp
     from ringly.provisioning.number_views import blp as numbers_blp
     from ringly.provisioning.views import blp as provisioning_blp
     from ringly.voice.api import blp as calls_blp
 
     return [admin_blp, provisioning_blp, numbers_blp, clients_blp, appointments_blp, calls_blp,
-            messages_blp]
+            messages_blp, events_blp]
 
 
 def _api_spec_options() -> dict[str, Any]:

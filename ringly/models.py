@@ -2,6 +2,7 @@
 from ringly.admin.models import ApiKey, AuditEvent
 from ringly.booking.models import Appointment
 from ringly.clients.models import Client
+from ringly.events.models import Event, EventDelivery, EventEndpoint
 from ringly.health import WorkerHeartbeat
 from ringly.messaging.models import Message
 from ringly.provisioning.models import PhoneNumber, ProvisioningJob
@@ -13,6 +14,9 @@ __all__ = [
     "AuditEvent",
     "Call",
     "Client",
+    "Event",
+    "EventDelivery",
+    "EventEndpoint",
     "Message",
     "PhoneNumber",
     "ProvisioningJob",

@@ -21,5 +21,9 @@ RENDER_LINE = "ringly.voice.render_line"
 RENDER_CLIENT_PROMPTS = "ringly.voice.render_client_prompts"
 TRIM_AUDIO_CACHE = "ringly.voice.trim_audio_cache"
 
+DELIVER_EVENTS = "ringly.events.deliver"
+SWEEP_EVENT_DELIVERIES = "ringly.events.sweep_deliveries"
+EXPIRE_EVENTS = "ringly.events.expire"
+
 ALL = frozenset(value for name, value in dict(globals()).items()
                 if name.isupper() and isinstance(value, str))

@@ -63,6 +63,11 @@ def service_env(
         "TWILIO_API_BASE_URL": sandbox_server.url,
         "WEBHOOK_BASE_URL": live_server.url,
         "SECRET_KEY": "test-secret-key",
+        # Event receivers in tests listen on 127.0.0.1 (tests/events/ turn this off to test
+        # the SSRF refusals), and retry within seconds rather than minutes.
+        "EVENTS_ALLOW_PRIVATE_URLS": "true",
+        "EVENTS_RETRY_BASE": "0.2",
+        "EVENTS_RETRY_CAP": "1.5",
     }
 
 

@@ -40,6 +40,12 @@ EXPECTED_SCOPES = {
     ("GET", "/api/clients/<int:client_id>/calls"): READ,
     ("GET", "/api/clients/<int:client_id>/usage"): READ,
     ("GET", "/api/clients/<int:client_id>/messages"): READ,
+    ("POST", "/api/event-endpoints"): ADMIN,
+    ("GET", "/api/event-endpoints"): ADMIN,
+    ("GET", "/api/event-endpoints/<int:endpoint_id>"): ADMIN,
+    ("DELETE", "/api/event-endpoints/<int:endpoint_id>"): ADMIN,
+    ("GET", "/api/event-endpoints/<int:endpoint_id>/deliveries"): ADMIN,
+    ("GET", "/api/events"): READ,
 }
 # Routes that are neither /api nor webhooks, each public on purpose.
 PUBLIC_ROUTES = {
