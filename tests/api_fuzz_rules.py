@@ -88,6 +88,14 @@ def _client_settings(body: dict[str, Any]) -> dict[str, Any]:
             day: [sorted(span) for span in spans if len(set(span)) == len(span)]
             if isinstance(spans, list) else spans
             for day, spans in hours.items()}
+    # A range of closed dates does not end before it starts (ISO dates compare as strings).
+    closed = body.get("closed_dates")
+    if isinstance(closed, list):
+        body["closed_dates"] = [
+            {**span, "from": min(span["from"], span["to"]), "to": max(span["from"], span["to"])}
+            if isinstance(span, dict) and isinstance(span.get("from"), str)
+            and isinstance(span.get("to"), str) else span
+            for span in closed]
     # The dialling policy refuses a forwarding number by its country (the client's, unless
     # ALLOWED_DESTINATION_COUNTRIES says otherwise) and its type (fixed-line or mobile only):
     # phonenumbers' metadata, not a pattern. tests/clients/test_forwarding_policy.py covers it.

@@ -21,7 +21,7 @@ from schemathesis.engine import Status, events
 pytestmark = pytest.mark.smoke
 
 ROOT = Path(__file__).resolve().parents[2]
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 15
 
 
 def test_the_api_keeps_to_its_document_under_every_check(app, prov, live_server, api_headers,
