@@ -6,6 +6,9 @@ import logging
 import re
 from typing import Any
 
+import kombu.exceptions
+import redis.exceptions
+import sqlalchemy.exc
 from flask import Flask, Response, abort, current_app, json, request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
@@ -15,6 +18,14 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 log = logging.getLogger(__name__)
 
 PROBLEM_MIMETYPE = "application/problem+json"
+# How long a caller is asked to wait when the database or the broker is down: a restart or a
+# fail-over takes seconds, and a client retrying at once only adds to the queue of reconnects.
+DEPENDENCY_RETRY_AFTER_S = 5
+# "Cannot reach it" errors of the database, the broker and Ringly's Redis. OperationalError
+# also covers a deadlock or a cancelled statement, as transient: retrying is the right advice.
+DATABASE_ERRORS = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.DisconnectionError)
+BROKER_ERRORS = (kombu.exceptions.OperationalError, redis.exceptions.ConnectionError,
+                 redis.exceptions.TimeoutError)
 # C0 and C1 control characters: no route of Ringly's has one in its path.
 _CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
@@ -108,6 +119,22 @@ def handle_ringly_error(error: RinglyError) -> Response:
     retry_after = error.extra.get("retry_after")
     if retry_after is not None:
         response.headers["Retry-After"] = str(int(retry_after))
+    return response
+
+
+def handle_dependency_unavailable(error: Exception) -> Response:
+    """The database, the broker or Redis is down (a restart, a fail-over): a 503 problem with
+    Retry-After, which a caller can act on, instead of a 500 that reads as a bug in Ringly."""
+    dependency = ("database" if isinstance(error, DATABASE_ERRORS) else
+                  "broker" if isinstance(error, kombu.exceptions.OperationalError) else "redis")
+    # One line, not a traceback per request: during an outage every request lands here.
+    log.warning("%s unavailable during %s %s: %s", dependency, request.method, request.path,
+                str(error).splitlines()[0] if str(error) else type(error).__name__)
+    response = problem_response(
+        503, "Service Unavailable",
+        f"Ringly cannot reach its {dependency} right now; retry after {DEPENDENCY_RETRY_AFTER_S}"
+        " seconds.", "dependency-unavailable", dependency=dependency)
+    response.headers["Retry-After"] = str(DEPENDENCY_RETRY_AFTER_S)
     return response
 
 
@@ -212,6 +239,8 @@ def refuse_missing_json_body() -> None:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(RinglyError, handle_ringly_error)
+    for dependency_error in (*DATABASE_ERRORS, *BROKER_ERRORS):
+        app.register_error_handler(dependency_error, handle_dependency_unavailable)
     # First of all before-request hooks, so authentication and rate limits never see it either.
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_control_characters_in_path)
     # After authentication: a caller without a key learns nothing about the operation's body.

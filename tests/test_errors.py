@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from ringly.db import db
+from tests.voice.conftest import signed_post
 
 
 @pytest.mark.smoke
@@ -148,3 +149,50 @@ def test_a_control_character_anywhere_in_any_path_is_a_404_problem_before_the_da
     for path in ("/api/provisioning-jobs/%00", "/voice/rachel/%01/1", "/audio/%7f.mp3"):
         assert client.get(path, headers=api_headers).status_code == 404
         assert client.post(path, headers=api_headers).status_code == 404
+
+
+def _app_with(service_env, tmp_path, **settings):
+    from ringly import create_app
+
+    return create_app({"ENVIRON": {**service_env, **settings},
+                       "INSTANCE_PATH": str(tmp_path / "instance")})
+
+
+def test_a_database_outage_is_a_503_problem_with_retry_after_not_a_500(
+        app, service_env, api_key, tmp_path):
+    # Nothing listens on this port: every connection attempt fails, as while PostgreSQL restarts.
+    from tests.support.wsgi_server import free_port
+
+    down = _app_with(service_env, tmp_path,
+                     DATABASE_URL=f"postgresql://postgres@127.0.0.1:{free_port()}/ringly")
+    http = down.test_client()
+    for method, path in (("GET", "/api/me"), ("GET", "/api/provisioning-jobs"),
+                         ("POST", "/api/clients/provision")):
+        response = http.open(path, method=method, json={} if method == "POST" else None,
+                             headers={"Authorization": f"Bearer {api_key}"})
+        assert response.status_code == 503, (path, response.data[:200])
+        assert response.mimetype == "application/problem+json"
+        assert response.headers["Retry-After"] == "5"
+        assert response.json["type"] == "urn:ringly:problem:dependency-unavailable"
+        assert response.json["dependency"] == "database"
+    # A Twilio webhook gets the same 503 (Twilio then asks the number's fallback URL).
+    response = signed_post(http, down, "/voice/rachel/", {
+        "CallSid": "CA" + "1" * 32, "From": "+13125550199", "To": "+13125550100"})
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+
+
+def test_a_broker_outage_met_inside_a_request_is_a_503_problem(service_env, tmp_path):
+    from ringly import tasks
+    from ringly.queue import send_now
+    from tests.support.wsgi_server import free_port
+
+    down = _app_with(service_env, tmp_path,
+                     CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0")
+    # A task sent at once (as a sweep does) while the broker is down, inside a request.
+    down.add_url_rule("/send-now", "send_now",
+                      lambda: send_now(tasks.SWEEP_STALE_JOBS, retry=False) or "sent")
+    response = down.test_client().get("/send-now")
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["Retry-After"] == "5"
+    assert response.json["dependency"] in ("broker", "redis")
