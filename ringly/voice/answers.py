@@ -54,6 +54,18 @@ def offered_choice(speech: str) -> int | None:
     return None
 
 
+_KEY_WORDS = frozenset({"number", "option", "press", "numero", "opcion", "oprimo", "el", "la"})
+
+
+def key(digits: str, speech: str) -> str:
+    """The key pressed, or the one named in words ("one", "number two", "opción tres", "dos"):
+    a caller told to press 1 may say it."""
+    if digits:
+        return digits
+    words = [word for word in normalise(speech).split() if word not in _KEY_WORDS]
+    return str(NUMBERS[words[0]]) if len(words) == 1 and words[0] in NUMBERS else ""
+
+
 def yes_or_no(digits: str, speech: str, locale: str) -> bool | None:
     """1 or a yes ("yeah", "that's right", "sí", "claro") -> True; 2 or a no ("nope", "no
     gracias", "that's not right") -> False; anything else -> None.
@@ -61,9 +73,9 @@ def yes_or_no(digits: str, speech: str, locale: str) -> bool | None:
     A no anywhere wins ("yes... no, wait"): the caller is asked again rather than booked for
     a time they took back. Phrases that only sound like a no ("no problem", "why not") are
     yeses and are read as such first."""
-    key = digits or str(NUMBERS.get(normalise(speech), ""))  # "one" said is 1 pressed
-    if key:
-        return {"1": True, "2": False}.get(key)
+    pressed = key(digits, speech)  # "one" said is 1 pressed
+    if pressed:
+        return {"1": True, "2": False}.get(pressed)
     text = f" {normalise(speech)} "
     yes = False
     for phrase in WORDS["yes"].get(locale, ()):

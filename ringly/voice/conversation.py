@@ -17,7 +17,7 @@ from ringly.messaging import outbound
 from ringly.messaging.policy import masked
 from ringly.text import normalise
 from ringly.voice import flow, returning
-from ringly.voice.answers import LAST, e164, offered_choice, yes_or_no
+from ringly.voice.answers import LAST, e164, key, offered_choice, yes_or_no
 from ringly.voice.flow import Line, Scene
 from ringly.wording import (
     HINTS,
@@ -157,9 +157,10 @@ def start(ctx: Ctx) -> Reply:
 # -- step handlers ---------------------------------------------------------------------------
 def on_language(ctx: Ctx, turn: Turn) -> Reply:
     choice = None
-    if turn.digits == "1" or said(turn, "english", "en"):
+    pressed = key(turn.digits, turn.speech)  # "one" or "dos" said is the key pressed
+    if pressed == "1" or said(turn, "english", "en"):
         choice = "en"
-    elif turn.digits == "2" or said(turn, "spanish", "es"):
+    elif pressed == "2" or said(turn, "spanish", "es"):
         choice = "es"
     elif turn.empty:
         choice = "en"  # silence means English, as callers expect from the original line
@@ -173,15 +174,16 @@ def on_language(ctx: Ctx, turn: Turn) -> Reply:
 
 
 def on_intent(ctx: Ctx, turn: Turn) -> Reply:
-    if turn.digits == "1" or said(turn, "book", ctx.locale):
+    pressed = key(turn.digits, turn.speech)  # "one" or "uno" said is the key pressed
+    if pressed == "1" or said(turn, "book", ctx.locale):
         return Reply("book-name", step_prompt(ctx, "book-name"))
-    if turn.digits == "2" or said(turn, "message", ctx.locale):
+    if pressed == "2" or said(turn, "message", ctx.locale):
         return Reply("voicemail", step_prompt(ctx, "voicemail"))
-    if turn.digits == "3" or said(turn, "hours", ctx.locale):
+    if pressed == "3" or said(turn, "hours", ctx.locale):
         hours = ctx.scene.line("hours", hours=hours_summary(ctx.client.business_hours or {},
                                                             ctx.locale))
         return Reply("intent", step_prompt(ctx, "intent", [hours]))
-    if turn.digits == "4" or said(turn, "person", ctx.locale):
+    if pressed == "4" or said(turn, "person", ctx.locale):
         return connect(ctx)
     return reprompt(ctx, "intent", turn)
 

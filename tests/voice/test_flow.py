@@ -483,7 +483,8 @@ def test_a_spoken_no_to_the_callers_own_number_asks_for_another(app, phone, loca
 
 @pytest.mark.parametrize(("language", "intent", "locale"), [
     ("English", "book", "en"), ("english please", "I'd like an appointment", "en"),
-    ("español", "una cita", "es"), ("Spanish", "quiero reservar", "es"),
+    ("one", "one", "en"), ("español", "una cita", "es"), ("Spanish", "quiero reservar", "es"),
+    ("dos", "uno", "es"),
 ])
 def test_menu_choices_take_their_spoken_words(app, phone, language, intent, locale):
     make_client(app)
