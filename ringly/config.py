@@ -113,6 +113,17 @@ def _time_zone(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
+def _audio_store(env: Mapping[str, str], database_url: str) -> str:
+    """Where rendered audio is kept: `database` (any web host serves it; the default on
+    PostgreSQL) or `directory` (AUDIO_CACHE_DIR; the default on SQLite, which is one machine)."""
+    default = "database" if database_url.startswith("postgresql") else "directory"
+    value = (env.get("AUDIO_STORE") or default).strip().lower()
+    if value not in ("database", "directory"):
+        raise ConfigurationError(f"AUDIO_STORE must be database or directory, not "
+                                 f"{env.get('AUDIO_STORE')!r}")
+    return value
+
+
 def _log_level(env: Mapping[str, str]) -> str:
     level = (env.get("LOG_LEVEL") or "INFO").strip().upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
@@ -174,6 +185,7 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         ),
         "ELEVENLABS_LINA_VOICE_ID": env.get("ELEVENLABS_LINA_VOICE_ID") or "VmejBeYhbrcTPwDniox7",
         "ELEVENLABS_MODEL_ID": env.get("ELEVENLABS_MODEL_ID") or "eleven_multilingual_v2",
+        "AUDIO_STORE": _audio_store(env, _database_url(env.get("DATABASE_URL") or sqlite_url)),
         "AUDIO_CACHE_DIR": env.get("AUDIO_CACHE_DIR") or None,
         "ELEVENLABS_BREAKER_THRESHOLD": _int(env, "ELEVENLABS_BREAKER_THRESHOLD", 3),
         "ELEVENLABS_BREAKER_COOLDOWN": _float(env, "ELEVENLABS_BREAKER_COOLDOWN", 60.0),

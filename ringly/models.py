@@ -6,11 +6,12 @@ from ringly.events.models import Event, EventDelivery, EventEndpoint
 from ringly.health import WorkerHeartbeat
 from ringly.messaging.models import Message
 from ringly.provisioning.models import PhoneNumber, ProvisioningJob
-from ringly.voice.models import Call
+from ringly.voice.models import AudioClip, Call
 
 __all__ = [
     "ApiKey",
     "Appointment",
+    "AudioClip",
     "AuditEvent",
     "Call",
     "Client",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from celery import Celery, Task
@@ -21,6 +22,35 @@ REDIS_VISIBILITY_TIMEOUT = 600
 # end inside the visibility timeout, or Redis hands the task to a second worker. So no retry
 # waits longer than this, however long Twilio's Retry-After (tests/test_retry_delays.py).
 MAX_RETRY_DELAY = 240.0
+# RabbitMQ's own limit on the same wait (its `consumer_timeout`, 30 minutes by default): a
+# delivery unacknowledged for longer closes the worker's channel and is delivered again. The
+# capped countdown plus the time limit stays far inside it, so no RabbitMQ setting is needed.
+RABBITMQ_CONSUMER_TIMEOUT = 1800
+REDIS_SCHEMES = ("redis://", "rediss://")
+AMQP_SCHEMES = ("amqp://", "amqps://", "pyamqp://")
+
+
+def broker_transport_options(broker_url: str) -> dict[str, Any]:
+    """What each broker needs beyond celeryconfig (late acks and prefetch 1 suit all three)."""
+    if broker_url.startswith(REDIS_SCHEMES):
+        # An unacknowledged task is delivered again after this long: longer than any task runs.
+        return {"visibility_timeout": REDIS_VISIBILITY_TIMEOUT}
+    if broker_url.startswith(AMQP_SCHEMES):
+        # RabbitMQ re-delivers unacknowledged tasks when a worker's connection drops, with no
+        # timeout to tune; publisher confirms make a send return only once RabbitMQ has the task,
+        # so a task is never reported queued and then lost by the broker.
+        return {"confirm_publish": True}
+    return {}  # SQLAlchemy's transport (the embedded default) takes none
+
+
+def shared_redis_url(config: Mapping[str, Any]) -> str | None:
+    """The Redis that Ringly's own shared keys use (the ElevenLabs breaker; search results and
+    rate limits read the same settings): `REDIS_URL`, else a Redis broker; None when there is
+    neither (a RabbitMQ broker without `REDIS_URL`, or the embedded default)."""
+    for url in (config.get("REDIS_URL"), config.get("CELERY_BROKER_URL")):
+        if url and url.startswith((*REDIS_SCHEMES, "unix://")):
+            return url
+    return None
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -35,9 +65,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.config_from_object("celeryconfig")
     broker_url = app.config["CELERY_BROKER_URL"]
     celery_app.conf.update(broker_url=broker_url)
-    if broker_url.startswith(("redis://", "rediss://")):
-        # An unacknowledged task is delivered again after this long: longer than any task runs.
-        celery_app.conf.broker_transport_options = {"visibility_timeout": REDIS_VISIBILITY_TIMEOUT}
+    celery_app.conf.broker_transport_options = broker_transport_options(broker_url)
     celery_app.conf.update(app.config.get("CELERY", {}))
     celery_app.set_default()
     celery_app.flask_app = app  # for worker signal handlers, which run outside any request

@@ -1,4 +1,4 @@
-"""Calls: one row per CallSid, holding the conversation's state and its final status."""
+"""Calls (one row per CallSid: the conversation's state and final status) and rendered audio."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -50,3 +50,19 @@ class Call(Timestamped, db.Model):
     __table_args__ = (
         sa.CheckConstraint("purpose IN ('caller', 'verification')", name="purpose"),
     )
+
+
+class AudioClip(db.Model):
+    """A rendered line's audio, in the database so every web host can serve what any worker
+    rendered (AUDIO_STORE=database); keyed by the line's hash (see ringly.voice.tts)."""
+
+    __tablename__ = "audio_clips"
+
+    hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    locale: Mapped[str] = mapped_column(sa.String(8))
+    # The column is "bytes"; the attribute is not, so it does not hide the built-in type.
+    audio: Mapped[bytes] = mapped_column("bytes", sa.LargeBinary)
+    size: Mapped[int] = mapped_column()
+    # Web processes learn of new clips by asking for those created since they last looked.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    last_played_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 
 import sqlalchemy as sa
@@ -14,10 +13,8 @@ from ringly.voice.tts import CacheFull, RenderFailed, audio_library
 
 log = logging.getLogger(__name__)
 
-# Never evicted to make room: a file played this recently may still be in a call's document.
+# Never evicted to make room: a clip played this recently may still be in a call's document.
 RECENTLY_PLAYED_S = 2 * 3600
-# A .part or .tmp file this old was left by a rendering that died mid-write.
-ABANDONED_AFTER_S = 3600
 
 
 def prompt_lines(client: Client) -> list[Line]:
@@ -72,47 +69,37 @@ def lines_in_use() -> set[str]:
 
 
 def trim_audio_cache(now: float | None = None) -> dict[str, int]:
-    """Evict files not played for AUDIO_CACHE_RETENTION_DAYS, then the least recently played
-    until the cache fits AUDIO_CACHE_MAX_MB; never a line in use, nor one played in the last
-    two hours. Also removes half-written files a dead rendering left behind."""
+    """Evict clips not played for AUDIO_CACHE_RETENTION_DAYS, then the least recently played
+    until the store fits AUDIO_CACHE_MAX_MB; never a line in use, nor one played in the last
+    two hours. Works on either store (AUDIO_STORE); the directory store also loses the
+    half-written files a dead rendering left behind."""
     library = audio_library()
     now = time.time() if now is None else now
     retention = float(library.retention_days) * 86400
     in_use = lines_in_use()
-    _remove_abandoned(library.directory, now)
-    files = library.cached_files()
-    total = sum(stat.st_size for _, stat in files)
-    # Least recently played first (the mtime is set when rendered and, hourly, when played).
-    unused = sorted(((stat.st_mtime, stat.st_size, name) for name, stat in files
-                     if name not in in_use), key=lambda item: item[0])
+    library.store.remove_leftovers(now)
+    clips = library.store.entries()
+    total = sum(clip.size for clip in clips)
+    # Least recently played first (a clip counts as played when rendered and, hourly, when a
+    # call or Twilio's fetch uses it).
+    unused = sorted((clip for clip in clips if clip.hash not in in_use),
+                    key=lambda clip: clip.played_at)
     evicted = 0
-    for played_at, size, name in unused:
-        stale = now - played_at > retention
-        over_cap = total > library.max_bytes and now - played_at > RECENTLY_PLAYED_S
+    for clip in unused:
+        idle = now - clip.played_at.timestamp()
+        stale = idle > retention
+        over_cap = total > library.max_bytes and idle > RECENTLY_PLAYED_S
         if not (stale or over_cap):
             continue
-        try:
-            os.remove(library.path_for(name))
-        except FileNotFoundError:
-            continue
-        total -= size
+        if not library.store.evict(clip):
+            continue  # gone already, or played since it was listed
+        total -= clip.size
         evicted += 1
     if total > library.max_bytes:
         log.warning("the audio cache holds %d MB, over AUDIO_CACHE_MAX_MB (%d), in lines in "
                     "use or played recently; nothing more is rendered until it fits",
                     total // 2**20, library.max_bytes // 2**20)
-    return {"evicted": evicted, "kept": len(files) - evicted, "bytes": total}
-
-
-def _remove_abandoned(directory: os.PathLike[str], now: float) -> None:
-    with os.scandir(directory) as entries:
-        for entry in entries:
-            if entry.name.endswith((".part", ".tmp")):
-                try:
-                    if now - entry.stat().st_mtime > ABANDONED_AFTER_S:
-                        os.remove(entry.path)
-                except FileNotFoundError:
-                    continue
+    return {"evicted": evicted, "kept": len(clips) - evicted, "bytes": total}
 
 
 __all__ = ["CacheFull", "RenderFailed", "prompt_lines", "render_client_prompts",

@@ -1,10 +1,11 @@
-"""Rachel's and Lina's voices: ElevenLabs audio from a shared file cache, Polly when not ready.
+"""Rachel's and Lina's voices: ElevenLabs audio from a shared store, Polly when not ready.
 
 Only fixed lines and each client's own lines are ever rendered (see `ringly.voice.lines`); a line
-with a caller's data is Polly's. A webhook only ever looks the audio up (a dict lookup, else one
-file system call per line per hour, which also marks the file as played for the cache's
-eviction); rendering happens in tasks, behind a circuit breaker whose state is a file in the
-same cache folder, so every web and worker process on the host sees it.
+with a caller's data is Polly's. A webhook only ever looks the audio up (a dict lookup, else the
+store's cheap check at most once per line per hour, which also marks it played for the cache's
+eviction); rendering happens in tasks. The audio is in PostgreSQL or a folder
+(`ringly.voice.audio_store`), the circuit breaker in Redis or a file (`ringly.voice.breaker`), so
+every web and worker process sees the same audio and the same breaker.
 """
 from __future__ import annotations
 
@@ -14,14 +15,12 @@ import logging
 import math
 import os
 import queue
-import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import requests
 from flask import Flask, current_app
@@ -29,16 +28,16 @@ from flask import Flask, current_app
 from ringly import tasks
 from ringly.queue import enqueue_after_commit
 from ringly.signals import client_wording_changed
+from ringly.voice.audio_store import make_store
+from ringly.voice.breaker import make_breaker
 from ringly.voice.lines import client_lines, static_lines
 
 log = logging.getLogger(__name__)
 
 POLLY = {"en": ("Polly.Joanna-Neural", "en-US"), "es": ("Polly.Lupe-Neural", "es-US")}
 VOICE_SETTINGS = {"stability": 0.5, "similarity_boost": 0.75}
-HASH_RE = re.compile(r"^[0-9a-f]{64}$")
-BREAKER_FILE = ".elevenlabs-breaker.json"
-# A line a webhook found is looked at again (and its file's mtime set: "played") at most this
-# often per process; the cache's eviction counts a file as unused from that mtime.
+# A line a webhook found is looked up again in the store (and marked played) at most this often
+# per process; the cache's eviction counts a clip as unused from that mark.
 PLAYED_EVERY_S = 3600.0
 # A queued rendering is asked for again at most this often per line (or client) per process.
 REQUEST_EVERY_S = 60.0
@@ -77,20 +76,19 @@ class AudioLibrary:
             "en": Voice(config["ELEVENLABS_RACHEL_VOICE_ID"], config["ELEVENLABS_MODEL_ID"]),
             "es": Voice(config["ELEVENLABS_LINA_VOICE_ID"], config["ELEVENLABS_MODEL_ID"]),
         }
-        self.directory = Path(config.get("AUDIO_CACHE_DIR") or Path(app.instance_path) / "audio")
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # The folder of the directory store, and of the breaker's file when there is no Redis.
+        directory = Path(config.get("AUDIO_CACHE_DIR") or Path(app.instance_path) / "audio")
+        self.store = make_store(app, directory)
+        self.breaker = make_breaker(config, directory)
         self.base_url = config["WEBHOOK_BASE_URL"]
-        self.breaker_threshold = int(config.get("ELEVENLABS_BREAKER_THRESHOLD", 3))
-        self.breaker_cooldown = float(config.get("ELEVENLABS_BREAKER_COOLDOWN", 60.0))
         self.max_bytes = int(float(config.get("AUDIO_CACHE_MAX_MB", 1024)) * 1024 * 1024)
         self.retention_days = float(config.get("AUDIO_CACHE_RETENTION_DAYS", 30))
         self.static = frozenset(static_lines())
-        # Hash -> when this process last found (and touched) its file: after that, a line costs
-        # a dict lookup for an hour.
+        # Hash -> when this process last found (and marked played) its audio: after that, a line
+        # costs a dict lookup for an hour.
         self._played: dict[str, float] = {}
         # Renderings this process queued recently, so a busy line is queued once, not per call.
         self._requested: dict[str | int, float] = {}
-        self._breaker_checked = (0.0, False)
         self._hashes: dict[tuple[str, str], str] = {}
         self._celery = app.extensions.get("celery")
         self._outbox: queue.SimpleQueue[tuple[str, tuple[Any, ...]]] = queue.SimpleQueue()
@@ -110,35 +108,45 @@ class AudioLibrary:
         self._hashes[(text, locale)] = line_hash
         return line_hash
 
-    def path_for(self, line_hash: str) -> Path:
-        return self.directory / f"{line_hash}.mp3"
-
     def is_cached(self, line_hash: str) -> bool:
-        """Whether the line's file is there now (one stat; for workers and the audio route)."""
-        return self.path_for(line_hash).is_file()
+        """Whether the line's audio is stored now (asks the store; for workers and tests)."""
+        return self.store.exists(line_hash)
 
     def is_static(self, text: str, locale: str) -> bool:
         return (text, locale) in self.static
 
-    def playable(self, line_hash: str) -> bool:
-        """Whether the line's file is there, marking it played; the file system is asked at most
-        once an hour per line and process (a webhook must not wait on the disk)."""
-        now = time.monotonic()
-        if now - self._played.get(line_hash, -math.inf) < PLAYED_EVERY_S:
-            return True
-        path = self.path_for(line_hash)
-        try:
-            os.utime(path)  # there, and now counts as played (its mtime)
-        except FileNotFoundError:
-            self._played.pop(line_hash, None)
-            return False
-        except OSError:  # a read-only mount: the file can still be played
-            if not path.is_file():
-                return False
+    def _played_recently(self, line_hash: str, now: float) -> bool:
+        return now - self._played.get(line_hash, -math.inf) < PLAYED_EVERY_S
+
+    def _remember_played(self, line_hash: str, now: float) -> None:
         if len(self._played) > 50_000:
             self._played.clear()
         self._played[line_hash] = now
+
+    def playable(self, line_hash: str) -> bool:
+        """Whether the line's audio is stored, marking it played; the store is asked at most
+        once an hour per line and process (a webhook must not wait on the disk or database)."""
+        now = time.monotonic()
+        if self._played_recently(line_hash, now):
+            return True
+        if not self.store.find_and_mark(line_hash):
+            self._played.pop(line_hash, None)
+            return False
+        self._remember_played(line_hash, now)
         return True
+
+    def audio_source(self, line_hash: str) -> Path | BinaryIO | None:
+        """The line's audio to serve (a file, or the bytes from the database), marking it played
+        at most once an hour per process; None when it is not stored."""
+        source = self.store.source(line_hash)
+        if source is None:
+            self._played.pop(line_hash, None)
+            return None
+        now = time.monotonic()
+        if not self._played_recently(line_hash, now):
+            self.store.mark_played(line_hash)
+            self._remember_played(line_hash, now)
+        return source
 
     def audio_url(self, text: str, locale: str) -> str | None:
         """The URL of a fixed line's audio if rendered; otherwise None, and the rendering is
@@ -181,7 +189,7 @@ class AudioLibrary:
 
     def _request(self, key: str | int, kind: str, args: tuple[Any, ...]) -> None:
         now = time.monotonic()
-        if now - self._requested.get(key, -math.inf) < REQUEST_EVERY_S or self.breaker_open():
+        if now - self._requested.get(key, -math.inf) < REQUEST_EVERY_S:
             return
         if len(self._requested) > 10_000:
             self._requested.clear()
@@ -204,6 +212,9 @@ class AudioLibrary:
         while True:
             kind, args = self._outbox.get()
             try:
+                # Asked here, not in the webhook: the breaker may live in Redis.
+                if self.breaker_open():
+                    continue
                 if kind == "client":
                     self._celery.send_task(tasks.RENDER_CLIENT_PROMPTS, args=args)
                 else:
@@ -212,47 +223,19 @@ class AudioLibrary:
                 # The next call needing the line asks again after the dedupe window.
                 log.warning("could not queue the rendering of a line", exc_info=True)
 
-    # -- circuit breaker (shared through the cache folder) -----------------------------------
-    def _breaker_state(self) -> dict[str, Any]:
-        try:
-            return json.loads((self.directory / BREAKER_FILE).read_text())
-        except (OSError, ValueError):
-            return {"failures": 0, "open_until": 0.0}
-
-    def _write_breaker(self, state: dict[str, Any]) -> None:
-        handle, temp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-        with os.fdopen(handle, "w") as out:
-            json.dump(state, out)
-        os.replace(temp, self.directory / BREAKER_FILE)
-
+    # -- circuit breaker (shared through Redis, or a file) ----------------------------------
     def breaker_open(self) -> bool:
-        # Re-read at most once a second per process: cheap for webhooks, quick to notice.
-        checked_at, was_open = self._breaker_checked
-        now = time.time()
-        if now - checked_at < 1.0:
-            return was_open
-        is_open = self._breaker_state().get("open_until", 0.0) > now
-        self._breaker_checked = (now, is_open)
-        return is_open
+        return self.breaker.is_open()
 
     def record_success(self) -> None:
-        if self._breaker_state().get("failures"):
-            self._write_breaker({"failures": 0, "open_until": 0.0})
+        self.breaker.record_success()
 
     def record_failure(self) -> None:
-        state = self._breaker_state()
-        failures = int(state.get("failures", 0)) + 1
-        open_until = state.get("open_until", 0.0)
-        if failures >= self.breaker_threshold:
-            open_until = time.time() + self.breaker_cooldown
-            log.warning("ElevenLabs failed %d times; using Polly for %.0f s",
-                        failures, self.breaker_cooldown)
-        self._write_breaker({"failures": failures, "open_until": open_until})
-        self._breaker_checked = (0.0, False)
+        self.breaker.record_failure()
 
     # -- rendering (worker side) -------------------------------------------------------------
     def render(self, text: str, locale: str) -> str:
-        """Fetch the line from ElevenLabs into the cache (no-op if there); returns its hash."""
+        """Fetch the line from ElevenLabs into the store (no-op if there); returns its hash."""
         line_hash = self.line_hash(text, locale)
         if self.is_cached(line_hash):
             return line_hash
@@ -279,28 +262,11 @@ class AudioLibrary:
             self.record_failure()
             raise RenderFailed(f"ElevenLabs answered {response.status_code}")
         self.record_success()
-        handle, temp = tempfile.mkstemp(dir=self.directory, suffix=".part")
-        with os.fdopen(handle, "wb") as out:
-            out.write(response.content)
-        # Atomic: a web process never serves half a file.
-        os.replace(temp, self.path_for(line_hash))
+        self.store.put(line_hash, locale, response.content)
         return line_hash
 
-    def cached_files(self) -> list[tuple[str, os.stat_result]]:
-        """Every rendered line in the cache: (hash, stat)."""
-        files = []
-        with os.scandir(self.directory) as entries:
-            for entry in entries:
-                name, _, suffix = entry.name.partition(".")
-                if suffix == "mp3" and HASH_RE.match(name):
-                    try:
-                        files.append((name, entry.stat()))
-                    except FileNotFoundError:
-                        continue  # evicted meanwhile
-        return files
-
     def cache_bytes(self) -> int:
-        return sum(stat.st_size for _, stat in self.cached_files())
+        return self.store.total_bytes()
 
 
 def init_app(app: Flask) -> None:

@@ -8,7 +8,8 @@ from ringly.messaging.services import store_fallback_voicemail
 from ringly.telephony.twiml import twiml
 from ringly.telephony.webhooks import twilio_fallback_webhook, twilio_webhook
 from ringly.voice import flow, records, services, tts
-from ringly.voice.tts import HASH_RE, audio_library
+from ringly.voice.audio_store import HASH_RE
+from ringly.voice.tts import audio_library
 
 bp = Blueprint("voice", __name__)
 PERSONAS = ("rachel", "lina")
@@ -69,14 +70,15 @@ def status():
 
 @bp.get("/audio/<name>.mp3")
 def audio(name: str):
-    # Only a 64-hex name can reach the file system: no path traversal.
+    # Only a 64-hex name can reach the store: no path traversal.
     if not HASH_RE.match(name):
         abort(404)
-    library = audio_library()
-    path = library.path_for(name)
-    if not library.playable(name):  # also marks it played, at most hourly (cache eviction)
+    # A file, or the bytes from the database (any web host serves what any worker rendered);
+    # also marks it played, at most hourly (cache eviction).
+    source = audio_library().audio_source(name)
+    if source is None:
         abort(404)
-    return send_file(path, mimetype="audio/mpeg", max_age=31536000, conditional=True,
+    return send_file(source, mimetype="audio/mpeg", max_age=31536000, conditional=True,
                      etag=name)
 
 

@@ -22,13 +22,14 @@ KB = 1024
 
 @pytest.fixture
 def make_voiced_app(app, service_env, sandbox, tmp_path) -> Iterator[Callable[..., Flask]]:
-    """Apps on the session's database with ElevenLabs pointed at the sandbox."""
+    """Apps on the session's database with ElevenLabs pointed at the sandbox, keeping audio in a
+    folder (the database store's eviction is in test_audio_store.py)."""
     made: list[Flask] = []
 
     def make(**config: object) -> Flask:
         env = {**service_env, "ELEVENLABS_API_KEY": "sandbox-key",
                "ELEVENLABS_API_BASE_URL": sandbox.url,
-               "AUDIO_CACHE_DIR": str(tmp_path / "audio"),
+               "AUDIO_STORE": "directory", "AUDIO_CACHE_DIR": str(tmp_path / "audio"),
                "CELERY_QUEUE": f"ringly-audio-{uuid.uuid4().hex[:8]}"}
         voiced = create_app({"ENVIRON": env, "INSTANCE_PATH": str(tmp_path / "instance"),
                              **config})
@@ -46,7 +47,7 @@ def _put(app: Flask, text: str, locale: str, *, size: int = KB, age: float = 0.0
     """A file in the cache for the line, last played `age` seconds ago."""
     library = audio_library()
     line_hash = library.line_hash(text, locale)
-    path = library.path_for(line_hash)
+    path = library.store.path_for(line_hash)
     path.write_bytes(b"ID3" + b"\0" * (size - 3))
     played = time.time() - age
     os.utime(path, (played, played))
@@ -54,7 +55,7 @@ def _put(app: Flask, text: str, locale: str, *, size: int = KB, age: float = 0.0
 
 
 def _cached(app: Flask) -> set[str]:
-    return {name for name, _ in audio_library().cached_files()}
+    return {clip.hash for clip in audio_library().store.entries()}
 
 
 def test_files_not_played_within_the_retention_are_evicted_but_never_lines_in_use(
@@ -117,7 +118,7 @@ def test_a_full_cache_renders_nothing_more(make_voiced_app):
 def test_abandoned_half_written_files_are_removed(make_voiced_app):
     voiced = make_voiced_app()
     with voiced.app_context():
-        directory = audio_library().directory
+        directory = audio_library().store.directory
         abandoned, writing = directory / "tmp1.part", directory / "tmp2.part"
         abandoned.write_bytes(b"ID3")
         writing.write_bytes(b"ID3")
@@ -132,7 +133,7 @@ def test_playing_a_line_marks_its_file_at_most_once_an_hour(make_voiced_app):
     with voiced.app_context():
         menu = "For English, press 1 or say English."
         line_hash = _put(voiced, menu, "en", age=20 * DAY)
-        path = audio_library().path_for(line_hash)
+        path = audio_library().store.path_for(line_hash)
     Phone(voiced.test_client(), voiced).dial_in()
     assert time.time() - path.stat().st_mtime < 60  # played: no longer a candidate
     month_ago = time.time() - 30 * DAY
@@ -146,7 +147,7 @@ def test_serving_audio_marks_the_file_played(make_voiced_app):
     voiced = make_voiced_app()
     with voiced.app_context():
         line_hash = _put(voiced, "A line Twilio fetches.", "en", age=20 * DAY)
-        path = audio_library().path_for(line_hash)
+        path = audio_library().store.path_for(line_hash)
     response = voiced.test_client().get(f"/audio/{line_hash}.mp3")
     assert response.status_code == 200
     assert time.time() - path.stat().st_mtime < 60
