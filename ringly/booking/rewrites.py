@@ -5,8 +5,8 @@ measured against the utterance table in tests/booking/utterances.py):
 
 - hesitations and hedges ("um", "like", "eh", "tal vez", "este,") split a day from its time,
   and Duckling then drops the day ("mañana eh a las 3 de la tarde" became today at 3 PM);
-- Spanish offsets ("en 3 días", "dentro de una semana") are read as today: they become the
-  date they mean ("el 5 de diciembre");
+- Spanish offsets ("en 3 días", "dentro de una semana", "de hoy en ocho") are read as today
+  (or, for the idiom, a day late): they become the date they mean ("el 5 de diciembre");
 - "5 in the evening" / "7 at night" are read as a 6 PM "evening" window: they become "5 pm";
 - "el martes que viene" is read as Tuesday of the week after; "a eso de las tres" and "como a
   las diez" lose their day.
@@ -48,6 +48,10 @@ _PAUSES = re.compile(r"\s*(?:[,;]|\.\.\.|…)+\s*")
 _NUMBER_ES = "|".join(sorted(_NUMBERS_ES, key=len, reverse=True))
 _OFFSET_ES = re.compile(
     rf"\b(?:en|dentro\s+de)\s+(\d{{1,2}}|{_NUMBER_ES})\s+(d[ií]as?|semanas?)\b", re.IGNORECASE)
+# "de hoy en ocho" is a week from today and "de mañana en quince" two weeks from tomorrow: the
+# idiom counts both ends.
+_IDIOM_ES = re.compile(r"\bde\s+(hoy|ma[nñ]ana)\s+en\s+(ocho|quince|8|15)(?:\s+d[ií]as)?\b",
+                       re.IGNORECASE)
 _NEXT_WEEK_ES = re.compile(r"\b(?:la\s+)?semana\s+que\s+viene\b", re.IGNORECASE)
 _DAY_THAT_COMES_ES = re.compile(
     r"\bel\s+(lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo)\s+que\s+viene\b",
@@ -75,16 +79,24 @@ def drop_fillers(text: str, locale: str) -> str:
 
 
 def spanish_offsets(text: str, now: datetime) -> str:
-    """ "en 3 días", "dentro de una semana" -> the date they mean ("el 5 de diciembre")."""
+    """ "en 3 días", "dentro de una semana", "de hoy en ocho" -> the date they mean ("el 5 de
+    diciembre")."""
 
-    def to_date(match: re.Match[str]) -> str:
-        raw, unit = match.group(1).lower(), match.group(2).lower()
-        count = int(raw) if raw.isdigit() else _NUMBERS_ES[raw]
-        day = (now + timedelta(days=count * (7 if unit.startswith("semana") else 1))).date()
+    def spoken(days: int) -> str:
+        day = (now + timedelta(days=days)).date()
         year = f" de {day.year}" if day.year != now.year else ""
         return f"el {day.day} de {_MONTHS_ES[day.month - 1]}{year}"
 
-    return _OFFSET_ES.sub(to_date, text)
+    def offset(match: re.Match[str]) -> str:
+        raw, unit = match.group(1).lower(), match.group(2).lower()
+        count = int(raw) if raw.isdigit() else _NUMBERS_ES[raw]
+        return spoken(count * (7 if unit.startswith("semana") else 1))
+
+    def idiom(match: re.Match[str]) -> str:
+        start = 0 if match.group(1).lower() == "hoy" else 1
+        return spoken(start + (7 if match.group(2).lower() in ("ocho", "8") else 14))
+
+    return _OFFSET_ES.sub(offset, _IDIOM_ES.sub(idiom, text))
 
 
 def spanish_phrases(text: str) -> str:

@@ -122,6 +122,9 @@ def test_fillers_are_dropped_and_pauses_closed_up(locale, said, read):
     ("dentro de una semana a las 11", "el 9 de diciembre a las 11"),
     ("en dos semanas", "el 16 de diciembre"),
     ("en 30 días", "el 1 de enero de 2027"),  # another year is named
+    ("de hoy en ocho a las 10", "el 9 de diciembre a las 10"),  # the idiom: a week
+    ("de mañana en quince días", "el 17 de diciembre"),
+    ("en ocho días", "el 10 de diciembre"),  # said plainly, eight days
     ("en la tarde", "en la tarde"),  # no number: nothing to rewrite
 ])
 def test_spanish_offsets_become_the_date_they_mean(said, read):

@@ -193,6 +193,7 @@ SPANISH = [
     es("dentro de dos semanas a las tres de la tarde", D + "16 15:00"),
     es("en dos días por la mañana", D + "04 09:00"),
     es("dentro de tres días a las 11", "2027-01-02 11:00", now=D + "30 10:00"),
+    es("de hoy en ocho a las diez", D + "09 10:00"),
     # Hesitations and hedges before and inside the time.
     es("eh, tal vez mañana a las diez", D + "03 10:00"),
     es("mañana eh a las 3 de la tarde", D + "03 15:00"),
