@@ -43,7 +43,7 @@ CLIPS = AudioClip.__table__
 def voiced_env(service_env, sandbox) -> dict[str, str]:
     """What a web or worker host needs for ElevenLabs audio: no AUDIO_CACHE_DIR, no shared disk."""
     return {**service_env, "ELEVENLABS_API_KEY": "sandbox-key",
-            "ELEVENLABS_API_BASE_URL": sandbox.url,
+            "ELEVENLABS_API_BASE_URL": sandbox.url, "AUDIO_STORE": "database",
             "CELERY_QUEUE": f"ringly-audio-{uuid.uuid4().hex[:8]}"}
 
 
