@@ -5,10 +5,12 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from ringly import events
 from ringly.admin.services import record_event
 from ringly.booking.models import HOLDING_STATUSES, Appointment
 from ringly.booking.slots import (
@@ -115,6 +117,9 @@ def book_slot(client: Client, *, call_sid: str | None, name: str, phone: str,
         appointment = _insert(client, seat, call_sid=call_sid, name=name, phone=phone,
                               starts_at=starts_at, language=language)
         if appointment is not None:
+            if replacing is None:  # a move is announced as appointment.changed instead
+                events.emit("appointment.booked", appointment_event(appointment),
+                            client_id=client.id)
             return appointment
     raise SlotTaken("that slot was just booked")
 
@@ -174,6 +179,25 @@ def next_appointment(client_id: int, phone: str) -> Appointment | None:
 
 
 def cancel(appointment: Appointment) -> None:
+    """Cancel in the caller's transaction; the embedding product hears appointment.cancelled."""
+    _mark_cancelled(appointment)
+    events.emit("appointment.cancelled",
+                appointment_event(appointment, cancelled_at=appointment.cancelled_at),
+                client_id=appointment.client_id)
+
+
+def appointment_event(appointment: Appointment, **extra: Any) -> dict[str, Any]:
+    """An appointment as its events carry it (appointment.booked, .changed and .cancelled)."""
+    return {"appointment_id": appointment.id, "client_id": appointment.client_id,
+            "starts_at": appointment.starts_at, "ends_at": appointment.ends_at,
+            "customer_name": appointment.customer_name,
+            "customer_phone": appointment.customer_phone,
+            "confirmation_code": appointment.confirmation_code,
+            "language": appointment.language, "source": appointment.source,
+            "call_sid": appointment.call_sid, "status": appointment.status, **extra}
+
+
+def _mark_cancelled(appointment: Appointment) -> None:
     appointment.status = "cancelled"
     appointment.cancelled_at = utcnow()
 
@@ -207,7 +231,12 @@ def reschedule(appointment: Appointment, starts_at: datetime, *, call_sid: str |
     moved = book_slot(appointment.client, call_sid=call_sid, name=appointment.customer_name,
                       phone=appointment.customer_phone, starts_at=starts_at, language=language,
                       now=now, replacing=appointment)
-    cancel(appointment)
+    # One event for the move (not a booking and a cancellation): the new appointment, and
+    # which one it replaces.
+    _mark_cancelled(appointment)
+    events.emit("appointment.changed", appointment_event(
+        moved, previous_appointment_id=appointment.id,
+        previous_starts_at=appointment.starts_at), client_id=moved.client_id)
     record_event(
         "appointment.changed",
         f"appointment {appointment.id} moved from {appointment.starts_at.isoformat()} to "

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from flask import current_app
 
+from ringly import events
 from ringly.booking.models import Appointment
 from ringly.booking.slots import to_local
 from ringly.clients.models import Client
@@ -153,6 +154,7 @@ def send_message(message_id: int) -> None:
         message.error_message = str(exc)[:500]
         if message.attempts >= MAX_SEND_ATTEMPTS:
             message.status = "failed"
+            report_failure(message)
             db.session.commit()
             log.error("giving up on message %s after %d attempts", message.id, message.attempts)
             return
@@ -167,6 +169,7 @@ def send_message(message_id: int) -> None:
         message.status = "failed"
         message.error_code = exc.twilio_code
         message.error_message = str(exc)[:500]
+        report_failure(message)
         db.session.commit()
         log.warning("message %s failed permanently: %s", message.id, exc)
         return
@@ -192,5 +195,17 @@ def record_delivery_status(form: Mapping[str, str]) -> bool:
     if form.get("ErrorCode"):
         message.error_code = whole_number(form["ErrorCode"])
         message.error_message = f"Twilio reported {status} (error {form['ErrorCode']})"
+    if status in ("failed", "undelivered"):
+        report_failure(message)
     db.session.commit()
     return True
+
+
+def report_failure(message: Message) -> None:
+    """message.failed, in the transaction that records the failure: a text that will not reach
+    its number (Twilio refused it, gave up on it, or the retries ran out)."""
+    events.emit("message.failed", {
+        "message_id": message.id, "client_id": message.client_id,
+        "appointment_id": message.appointment_id, "purpose": message.purpose,
+        "to": message.to_number, "status": message.status, "error_code": message.error_code,
+        "error_message": message.error_message}, client_id=message.client_id)

@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ringly import events
 from ringly.admin.services import record_event
 from ringly.clients.models import Client
 from ringly.clients.services import get_client
@@ -110,6 +111,9 @@ def update_client_webhooks(client_id: int) -> dict[str, Any]:
     record_configuration(number, live)
     record_event("number.webhooks_applied", f"webhooks re-applied to {number.phone_number}",
                  subject=number, data=asdict(desired))
+    events.emit("number.webhooks_repaired",
+                {"sid": number.sid, "phone_number": number.phone_number, "client_id": client.id,
+                 "source": "api", "voice_url": live.voice_url}, client_id=client.id)
     db.session.commit()
     return {"success": True, "message": "Webhooks updated", "webhooks": {
         "voiceUrl": live.voice_url, "voiceFallbackUrl": live.voice_fallback_url,

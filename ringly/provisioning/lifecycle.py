@@ -7,6 +7,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from ringly import events
 from ringly.admin.services import record_event
 from ringly.clients.models import Client
 from ringly.db import db, utcnow
@@ -100,6 +101,9 @@ def release_now(number: PhoneNumber, reason: str) -> str:
     number.released_at = utcnow()
     detach_from_client(number)
     record_event("number.released", f"{number.phone_number} {note} ({reason})", subject=number)
+    events.emit("number.released",
+                {"sid": number.sid, "phone_number": number.phone_number,
+                 "client_id": number.client_id, "reason": reason}, client_id=number.client_id)
     return number.status
 
 

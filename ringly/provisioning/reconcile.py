@@ -6,7 +6,7 @@ from collections import Counter
 
 import sqlalchemy as sa
 
-from ringly import tasks
+from ringly import events, tasks
 from ringly.admin.services import record_event
 from ringly.db import db, utcnow
 from ringly.provisioning.lifecycle import (
@@ -71,6 +71,11 @@ def _check_number(incoming: IncomingNumber, desired) -> str:
         record_event("number.drift_repaired", f"{number.phone_number}: webhooks pointed at "
                      f"{incoming.voice_url!r}; set back to {desired.voice_url!r}",
                      subject=number, data={"before": incoming.voice_url})
+        events.emit("number.webhooks_repaired",
+                    {"sid": number.sid, "phone_number": number.phone_number,
+                     "client_id": number.client_id, "source": "reconcile",
+                     "voice_url_before": incoming.voice_url, "voice_url": repaired.voice_url},
+                    client_id=number.client_id)
         return "drift_repaired"
     return "ok"
 

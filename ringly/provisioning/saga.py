@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from ringly import events
 from ringly.admin.services import record_event
 from ringly.db import db, utcnow
 from ringly.provisioning import guard, messaging_service, selection
@@ -163,6 +164,9 @@ def fail_job(job: ProvisioningJob, code: str, message: str,
     job.error_code, job.error_message, job.twilio_error_code = code, message, twilio_code
     record_event("provisioning.failed", message, subject=job,
                  data={"code": code, "twilio_code": twilio_code})
+    events.emit("number.provisioning_failed",
+                {"job_id": job.id, "client_id": job.client_id, "code": code, "message": message,
+                 "twilio_code": twilio_code}, client_id=job.client_id)
     db.session.commit()
     return True
 
@@ -309,6 +313,10 @@ def _verify(job: ProvisioningJob, verifier: Verifier) -> None:
     job.error_message = None
     record_event("provisioning.completed", f"{job.chosen_number} ready for client "
                  f"{job.client_id}", subject=job, data={"sid": job.twilio_sid})
+    events.emit("number.provisioned",
+                {"job_id": job.id, "client_id": job.client_id, "phone_number": number.phone_number,
+                 "sid": number.sid, "number_type": number.number_type},
+                client_id=job.client_id)
     if job.client_id is not None:
         client_wording_changed.send(job.client_id)
     if call_sid:

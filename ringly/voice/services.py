@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from ringly import events
 from ringly.booking.understanding import warm_up_in_background
 from ringly.clients.models import Client
 from ringly.clients.services import client_by_number
@@ -204,7 +205,16 @@ def apply_status(form: Mapping[str, str]) -> None:
         call.price_unit = (form.get("PriceUnit") or "USD")[:3]
     if status in FINAL_STATUSES and call.ended_at is None:
         call.ended_at = _timestamp(form.get("Timestamp")) or utcnow()
+        events.emit("call.completed", _call_event(call), client_id=call.client_id)
     db.session.commit()
+
+
+def _call_event(call: Call) -> dict[str, Any]:
+    """call.completed's data: how the call ended (any final status), who called, how long."""
+    return {"call_sid": call.call_sid, "client_id": call.client_id, "status": call.status,
+            "from": call.from_number, "to": call.to_number, "direction": call.direction,
+            "duration_seconds": call.duration_seconds, "language": call.language,
+            "started_at": call.started_at, "ended_at": call.ended_at}
 
 
 def _decimal(raw: Any) -> Decimal | None:
