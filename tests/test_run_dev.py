@@ -57,6 +57,12 @@ def test_make_run_serves_the_embedded_default_and_stops_every_process(tmp_path):
         assert key in output
 
         assert requests.get(f"{web}/readyz", timeout=10).status_code == 200
+        # One SECRET_KEY for every process (it signs paging cursors): each gunicorn worker drew
+        # its own, so a cursor one worker gave out was a 422 at the next.
+        environs = [env for env in map(environ, descendants(process.pid)) if env]
+        keys = {env.get("SECRET_KEY") for env in environs}
+        processes, distinct, missing = len(environs), len(keys), None in keys  # not the key
+        assert processes >= 4 and distinct == 1 and not missing
         validate(requests.get(f"{web}/api/openapi.json", timeout=10).json())
         anonymous = requests.get(f"{web}/api/clients", timeout=10)
         assert anonymous.status_code == 401
@@ -112,6 +118,16 @@ def descendants(pid: int) -> set[int]:
             found.add(child)
             todo.append(child)
     return found
+
+
+def environ(pid: int) -> dict[str, str]:
+    """A process's environment; empty if it has gone (or is a zombie)."""
+    try:
+        raw = (Path("/proc") / str(pid) / "environ").read_bytes()
+    except OSError:
+        return {}
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {name.decode(errors="replace"): value.decode(errors="replace") for name, value in pairs}
 
 
 def alive(pids: set[int]) -> set[int]:
