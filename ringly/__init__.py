@@ -23,7 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from ringly.docs_assets import init_app as init_docs_assets
     from ringly.messaging import views as messaging_views
     from ringly.provisioning import cli as provisioning_cli
-    from ringly.provisioning import clients_cli
+    from ringly.provisioning import clients_cli, jobs_cli
     from ringly.queue import celery_init_app
     from ringly.voice import views as voice_views
 
@@ -52,7 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         api.register_blueprint(blueprint)
     # auth before limits: requests are counted per API key, once the key is known.
     for module in (health, auth, limits, text, errors, cli, voice_views, messaging_views,
-                   provisioning_cli, clients_cli):
+                   provisioning_cli, clients_cli, jobs_cli):
         module.init_app(app)
     init_docs_assets(app)
     log.info(describe_mode(app.config))

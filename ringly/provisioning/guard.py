@@ -33,21 +33,7 @@ def check_spending(job: ProvisioningJob) -> None:
     so two jobs checking at once cannot both take the last slot. The caller holds
     `lock_spending()` and commits the mark in the same transaction.
     """
-    in_flight = db.session.scalar(
-        sa.select(sa.func.count()).select_from(ProvisioningJob).where(
-            ProvisioningJob.state == JobState.PURCHASING,
-            ProvisioningJob.twilio_sid.is_(None),
-            ProvisioningJob.id != job.id,
-        )
-    ) or 0
-    held = db.session.scalar(
-        sa.select(sa.func.count()).select_from(PhoneNumber).where(PhoneNumber.status != "released")
-    ) or 0
-    bought_last_hour = db.session.scalar(
-        sa.select(sa.func.count()).select_from(PhoneNumber).where(
-            PhoneNumber.purchased_at >= utcnow() - timedelta(hours=1)
-        )
-    ) or 0
+    in_flight, held, bought_last_hour = _spent(job.id)
     total_cap = int(current_app.config["NUMBERS_TOTAL_LIMIT"])
     hourly_cap = int(current_app.config["PURCHASES_PER_HOUR_LIMIT"])
     if held + in_flight >= total_cap:
@@ -60,3 +46,34 @@ def check_spending(job: ProvisioningJob) -> None:
             f"{bought_last_hour + in_flight} numbers were bought in the last hour and the limit "
             f"is {hourly_cap} (PURCHASES_PER_HOUR_LIMIT); nothing was bought"
         )
+
+
+def _spent(job_id: str | None = None) -> tuple[int, int, int]:
+    """(purchases in flight but for `job_id`'s, numbers held, numbers bought in the last hour)."""
+    in_flight = db.session.scalar(
+        sa.select(sa.func.count()).select_from(ProvisioningJob).where(
+            ProvisioningJob.state == JobState.PURCHASING,
+            ProvisioningJob.twilio_sid.is_(None),
+            ProvisioningJob.id != (job_id or ""),
+        )
+    ) or 0
+    held = db.session.scalar(
+        sa.select(sa.func.count()).select_from(PhoneNumber).where(PhoneNumber.status != "released")
+    ) or 0
+    bought_last_hour = db.session.scalar(
+        sa.select(sa.func.count()).select_from(PhoneNumber).where(
+            PhoneNumber.purchased_at >= utcnow() - timedelta(hours=1)
+        )
+    ) or 0
+    return in_flight, held, bought_last_hour
+
+
+def headroom() -> tuple[int, str]:
+    """How many more numbers both caps allow now, and which cap is the tighter (its setting):
+    what an operator checks before submitting a file of provision requests."""
+    in_flight, held, bought_last_hour = _spent()
+    total_left = int(current_app.config["NUMBERS_TOTAL_LIMIT"]) - held - in_flight
+    hourly_left = int(current_app.config["PURCHASES_PER_HOUR_LIMIT"]) - bought_last_hour - in_flight
+    if hourly_left <= total_left:
+        return max(hourly_left, 0), "PURCHASES_PER_HOUR_LIMIT"
+    return max(total_left, 0), "NUMBERS_TOTAL_LIMIT"

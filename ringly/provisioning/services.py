@@ -5,6 +5,7 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -23,7 +24,12 @@ from ringly.errors import Conflict, NotFound
 from ringly.paging import Keyset, Page, keyset_page
 from ringly.provisioning import presenters
 from ringly.provisioning.lifecycle import number_by_sid
-from ringly.provisioning.models import TERMINAL_JOB_STATES, PhoneNumber, ProvisioningJob
+from ringly.provisioning.models import (
+    TERMINAL_JOB_STATES,
+    PhoneNumber,
+    ProvisioningJob,
+    new_job_id,
+)
 from ringly.provisioning.saga import fail_job, job_lock
 from ringly.provisioning.states import JobState, JobStep
 from ringly.queue import enqueue_after_commit, send_now
@@ -82,8 +88,11 @@ def submit_provision(body: dict[str, Any], idempotency_key: str | None = None,
     API key is the same job, another body is a conflict, another API key's use is its own job."""
     digest = fingerprint(body)
     if idempotency_key:
+        locked = _lock_ownerless_key(idempotency_key, api_key_id)
         existing = _job_for_key(idempotency_key, api_key_id, digest)
         if existing is not None:
+            if locked:
+                db.session.commit()  # ends the transaction, and so the key's lock
             return Submission(_same_request_or_conflict(existing, digest), created=False)
     client = Client(**{name: body[name] for name in CLIENT_FIELDS if body.get(name) is not None})
     client.rachel_enabled = True
@@ -111,6 +120,18 @@ def submit_provision(body: dict[str, Any], idempotency_key: str | None = None,
     enqueue_after_commit(tasks.RUN_PROVISIONING_JOB, job.id)
     db.session.commit()
     return Submission(job, created=True)
+
+
+def _lock_ownerless_key(key: str, api_key_id: int | None) -> bool:
+    """Serialise, until this transaction ends, requests carrying `key` without an API key (the
+    operator's CLI): the unique index treats their NULL owners as all different, so two runs of
+    one file could otherwise both create its jobs. True when a lock was taken."""
+    if api_key_id is not None or db.session.get_bind().dialect.name != "postgresql":
+        return False
+    lock_id = int.from_bytes(hashlib.sha256(f"idempotency:{key}".encode()).digest()[:8],
+                             "big", signed=True)
+    db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+    return True
 
 
 def _job_for_key(key: str, api_key_id: int | None, digest: str) -> ProvisioningJob | None:
@@ -160,6 +181,71 @@ def wait_for_job(job: ProvisioningJob, seconds: float) -> ProvisioningJob:
 
 def job_number(job: ProvisioningJob) -> PhoneNumber | None:
     return number_by_sid(job.twilio_sid)
+
+
+def wait_for_jobs(job_ids: Collection[str], seconds: float,
+                  progress: Callable[[int], None] | None = None) -> int:
+    """Wait until every job is terminal or `seconds` pass (an operator's command, which may wait
+    longer than a web request); `progress(n)` hears how many ended so far. Returns that number."""
+    ids = list(dict.fromkeys(job_ids))
+    deadline = time.monotonic() + max(seconds, 0.0)
+    while True:
+        ended = 0
+        for start in range(0, len(ids), 500):
+            ended += db.session.scalar(
+                sa.select(sa.func.count()).select_from(ProvisioningJob).where(
+                    ProvisioningJob.id.in_(ids[start:start + 500]),
+                    ProvisioningJob.state.in_(TERMINAL_JOB_STATES))) or 0
+        # End the read transaction so the next read sees the worker's commits.
+        db.session.rollback()
+        if progress is not None:
+            progress(ended)
+        if ended >= len(ids) or time.monotonic() >= deadline:
+            return ended
+        time.sleep(0.5)
+
+
+def retry_job(job_id: str) -> ProvisioningJob:
+    """A new job for a failed job's client, with the same request; the failed job stays as it
+    ended (a failed job never runs again: failing it released its number and told the embedding
+    product). It cannot buy twice: refused unless the job failed, its client still exists and
+    holds no number, the number the job bought (if any) is no longer live, and no other job of
+    the client is running (the client's row is locked while this is checked)."""
+    job = get_job(job_id)
+    if job.state != JobState.FAILED:
+        raise Conflict(f"job {job.id} is {job.state}: only a failed job can be retried",
+                       job_id=job.id)
+    client = db.session.scalar(sa.select(Client).where(Client.id == job.client_id)
+                               .with_for_update()) if job.client_id is not None else None
+    if client is None:
+        raise Conflict(f"job {job.id}'s client no longer exists: provision again", job_id=job.id)
+    if client.twilio_number_sid:
+        raise Conflict(f"client {client.id} already has the number {client.ringlypro_number}",
+                       job_id=job.id)
+    bought = job_number(job)
+    if bought is not None and bought.status in ("purchased", "active"):
+        raise Conflict(f"job {job.id}'s number {bought.phone_number} is still {bought.status}: "
+                       "release it first", job_id=job.id)
+    running = db.session.scalar(sa.select(ProvisioningJob).where(
+        ProvisioningJob.client_id == client.id,
+        ProvisioningJob.state.not_in(TERMINAL_JOB_STATES)).limit(1))
+    if running is not None:
+        raise Conflict(f"client {client.id} already has job {running.id}, {running.state}",
+                       job_id=running.id)
+    # What the saga added while it ran (its candidate) is not part of the request.
+    request = {name: value for name, value in job.request.items() if not name.startswith("_")}
+    retry = ProvisioningJob(
+        id=new_job_id(), client_id=client.id, state=JobState.QUEUED, step=JobStep.QUEUED,
+        tag=secrets.token_hex(4), request_fingerprint=fingerprint(request), request=request)
+    db.session.add(retry)
+    if bought is not None:
+        client.rachel_enabled = True  # as the request had it, before its number was released
+    record_event("provisioning.retried", f"job {job.id} ({job.error_code}) retried as job "
+                 f"{retry.id}", subject=retry,
+                 data={"retry_of": job.id, "error_code": job.error_code})
+    enqueue_after_commit(tasks.RUN_PROVISIONING_JOB, retry.id)
+    db.session.commit()
+    return retry
 
 
 def _created(value: Any) -> datetime:
