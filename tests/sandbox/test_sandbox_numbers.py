@@ -47,8 +47,8 @@ def test_search_filters_by_region_locality_postal_code_and_capability(api):
     assert {n["phone_number"][:5] for n in austin} == {"+1512", "+1737"}
     by_zip = search(api, InPostalCode="10001")
     assert by_zip and {n["postal_code"] for n in by_zip} == {"10001"}
-    all_212 = search(api, AreaCode="212", PageSize=100)
-    sms_212 = search(api, AreaCode="212", SmsEnabled="true", PageSize=100)
+    all_212 = search(api, AreaCode="212", PageSize=1000)
+    sms_212 = search(api, AreaCode="212", SmsEnabled="true", PageSize=1000)
     assert len(sms_212) < len(all_212) and all(n["capabilities"]["sms"] for n in sms_212)
 
 
