@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 SANDBOX_PORT ?= 8765
 WEB_PORT ?= 5000
 
-.PHONY: install run test smoke lint migrate sandbox bench chaos clean
+.PHONY: install run test smoke lint migrate sandbox bench load chaos clean
 
 ## Development installs requirements-dev.txt (it includes requirements.txt, which the image uses alone).
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -44,7 +44,13 @@ bench: install
 	$(PY) bench/provisioning.py
 	$(PY) bench/voice.py
 
-## The long fault-injection run: SIGKILLed workers, a Redis restart, lost purchase responses.
+## Load, soak and restarts: mixed traffic on web, worker and beat for LOAD_SECONDS (75), with a
+## private PostgreSQL and a private Redis each restarted once; prints figures, asserts nothing.
+load: install
+	$(PY) bench/load_soak.py
+
+## The long fault-injection run: SIGKILLed workers, a Redis restart, lost purchase responses;
+## CHAOS_PROVISIONS provisions (200 by default).
 chaos: install
 	$(PY) -m pytest -q -s -m chaos
 
