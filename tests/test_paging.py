@@ -72,8 +72,10 @@ def _is_list(spec: dict, operation: dict) -> bool:
 
 def test_every_list_route_documents_limit_cursor_and_the_next_page_headers(cursor_app):
     spec = cursor_app.test_client().get("/api/openapi.json").get_json()
+    # A resource named by its id (/api/clients/{client_id}) may hold rows of its own settings
+    # (closed dates) without being a list.
     lists = {path: ops["get"] for path, ops in spec["paths"].items()
-             if "get" in ops and _is_list(spec, ops["get"])}
+             if "get" in ops and not path.endswith("}") and _is_list(spec, ops["get"])}
     assert {"/api/clients", "/api/clients/numbers/all", "/api/clients/{client_id}/calls",
             "/api/clients/{client_id}/messages",
             "/api/clients/{client_id}/appointments"} <= set(lists)
