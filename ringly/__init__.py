@@ -16,7 +16,7 @@ log = logging.getLogger("ringly")
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: config, extensions, Celery, Twilio gateway, blueprints, errors."""
     import ringly.models  # noqa: F401  (the whole schema, for Alembic)
-    from ringly import errors, health, telephony, text
+    from ringly import errors, health, logs, metrics, telephony, text
     from ringly.admin import auth, cli, limits
     from ringly.config import describe_mode, describe_sources, load_config, load_env_file
     from ringly.db import RowIdConverter, db, migrate
@@ -44,6 +44,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(
         app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
     )
+    metrics.init_app(app)
+    logs.init_app(app)
     celery_init_app(app)
     telephony.init_app(app)
 
@@ -91,10 +93,13 @@ def _api_spec_options() -> dict[str, Any]:
 def _configure_logging(app: Flask) -> None:
     from ringly import logs
 
-    level = app.config["LOG_LEVEL"]
+    level, log_format = app.config["LOG_LEVEL"], app.config["LOG_FORMAT"]
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        handler = logging.StreamHandler()
+        handler.setFormatter(logs.formatter(log_format))
+        logging.basicConfig(level=level, handlers=[handler])
+    logs.use_format(log_format)  # Celery's worker and beat replace the handler above
     # The twilio library logs every request with its query (callers' numbers) at INFO.
     logging.getLogger("twilio").setLevel(logging.NOTSET if level == "DEBUG" else logging.WARNING)
     logs.configure(level, secrets=(app.config.get(name) for name in (
-        "TWILIO_AUTH_TOKEN", "ELEVENLABS_API_KEY", "SECRET_KEY")))
+        "TWILIO_AUTH_TOKEN", "ELEVENLABS_API_KEY", "SECRET_KEY", "METRICS_TOKEN")))

@@ -23,6 +23,8 @@ EMBEDDED_WEBHOOK_BASE_URL = "http://127.0.0.1:5000"
 
 # Set in any environment that is not the embedded default; each one switches it off.
 EXTERNAL_SERVICE_VARS = ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "TWILIO_ACCOUNT_SID")
+# A shorter METRICS_TOKEN could be guessed.
+MIN_METRICS_TOKEN = 16
 REQUIRED_OUTSIDE_EMBEDDED = (
     "SECRET_KEY",
     "DATABASE_URL",
@@ -132,10 +134,34 @@ def _log_level(env: Mapping[str, str]) -> str:
     return level
 
 
+def is_embedded(env: Mapping[str, str]) -> bool:
+    """The embedded default: none of the external services is named."""
+    return not any(env.get(name) for name in EXTERNAL_SERVICE_VARS)
+
+
+def log_format(env: Mapping[str, str]) -> str:
+    """`json` (one JSON object a line, for a log shipper) or `text` (readable lines): JSON
+    outside the embedded default, text on it (`make run`, a terminal)."""
+    default = "text" if is_embedded(env) else "json"
+    value = (env.get("LOG_FORMAT") or default).strip().lower()
+    if value not in ("json", "text"):
+        raise ConfigurationError(f"LOG_FORMAT must be json or text, not {env.get('LOG_FORMAT')!r}")
+    return value
+
+
+def _metrics_token(env: Mapping[str, str]) -> str | None:
+    token = (env.get("METRICS_TOKEN") or "").strip()
+    if token and len(token) < MIN_METRICS_TOKEN:
+        raise ConfigurationError(f"METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} characters "
+                                 "(a random one: python3 -c 'import secrets; "
+                                 "print(secrets.token_urlsafe(32))')")
+    return token or None
+
+
 def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the app's settings from environment variables."""
     env = os.environ if env is None else env
-    embedded = not any(env.get(name) for name in EXTERNAL_SERVICE_VARS)
+    embedded = is_embedded(env)
     if not embedded:
         missing = [name for name in REQUIRED_OUTSIDE_EMBEDDED if not env.get(name)]
         if not (env.get("CELERY_BROKER_URL") or env.get("REDIS_URL")):
@@ -194,6 +220,16 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "AUDIO_CACHE_RETENTION_DAYS": _positive(env, "AUDIO_CACHE_RETENTION_DAYS", 30.0),
         # At DEBUG, logs show callers' full numbers and the twilio library's request lines.
         "LOG_LEVEL": _log_level(env),
+        "LOG_FORMAT": log_format(env),
+        # GET /metrics: a bearer token; unset, /metrics is open on loopback on the embedded
+        # default and answers 404 anywhere else (ringly/metrics.py).
+        "METRICS_TOKEN": _metrics_token(env),
+        # The Celery worker's own /metrics port, for a worker host with no web process.
+        "WORKER_METRICS_PORT": _int(env, "WORKER_METRICS_PORT", 0) or None,
+        # Every web and worker process of one host writes its counters here; /metrics sums them.
+        "PROMETHEUS_MULTIPROC_DIR": (
+            env.get("PROMETHEUS_MULTIPROC_DIR") or str(instance / "prometheus")
+        ),
         "VALIDATE_TWILIO_SIGNATURES": True,
         # The zone of a client that chose none and whose number gives none (toll-free).
         "DEFAULT_TIMEZONE": _time_zone(env, "DEFAULT_TIMEZONE", "America/New_York"),

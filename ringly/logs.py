@@ -9,8 +9,18 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from types import MappingProxyType
 from typing import Any
+
+from celery.signals import after_setup_logger, after_setup_task_logger
+from flask import Flask, Response, g, request, request_started
+from pythonjsonlogger import core as jsonlogger_core
+from pythonjsonlogger import json as jsonlogger
 
 # An E.164 number ("+13125550142"), also URL-encoded ("%2B13125550142") or as a SIP user.
 _PHONE = re.compile(r"(?:\+|%2[Bb])\d{4,11}(\d{4})(?!\d)")
@@ -21,6 +31,7 @@ MAX_SECRETS = 32
 class _Settings:
     mask_numbers = True
     secrets: tuple[str, ...] = ()
+    log_format = "text"
 
 
 _settings = _Settings()
@@ -75,3 +86,136 @@ def configure(level: str, secrets: Iterable[str | None] = ()) -> None:
 
     make_record.ringly_cleans = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(make_record)
+
+
+# -- the fields every line carries, and the JSON format ----------------------------------------
+# A request or a task binds what its lines are about (request id, job, call, client) in a context
+# variable; only the JSON formatter reads it, when it writes a line, so logging costs no more
+# where a record is made, and text lines stay as they were.
+
+REQUEST_ID_HEADER = "X-Request-Id"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# A caller's request id is kept only when it is a plain token (no spaces, quotes or newlines to
+# forge log lines with) of a sane length; anything else gets a new id.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_TWILIO_SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
+_NOTHING_BOUND: Mapping[str, Any] = MappingProxyType({})
+_bound: ContextVar[Mapping[str, Any]] = ContextVar("ringly_log_fields", default=_NOTHING_BOUND)
+
+
+def bind(**fields: Any) -> None:
+    """Add `fields` (those not None) to every line logged until the current request or task
+    ends (or, outside both, until the process does)."""
+    _bound.set({**_bound.get(), **{name: value for name, value in fields.items()
+                                   if value is not None}})
+
+
+def bound_fields() -> Mapping[str, Any]:
+    """What the lines logged here and now carry."""
+    return _bound.get()
+
+
+@contextmanager
+def log_context(**fields: Any) -> Iterator[None]:
+    """Lines logged inside carry `fields` (and what is bound inside), and only those; what was
+    bound before is back afterwards."""
+    token = _bound.set({name: value for name, value in fields.items() if value is not None})
+    try:
+        yield
+    finally:
+        _bound.reset(token)
+
+
+def request_id_from(header: str | None) -> str:
+    """The caller's request id when it is a plain token, else a new one."""
+    if header and _REQUEST_ID.fullmatch(header):
+        return header
+    return uuid.uuid4().hex
+
+
+class JsonFormatter(jsonlogger.JsonFormatter):
+    """One JSON object a line: `time` (UTC), `level`, `logger`, `message`, then the bound fields
+    and any `extra`. The record factory has already cleaned the message; a traceback is cleaned
+    here as well, since this formatter writes it from the exception itself."""
+
+    converter = time.gmtime
+    default_time_format = "%Y-%m-%dT%H:%M:%S"
+    default_msec_format = "%s.%03dZ"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            # Celery repeats each task line's values, unmasked, in a `data` attribute.
+            reserved_attrs=[*jsonlogger_core.RESERVED_ATTRS, "data"],
+        )
+
+    def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord,
+                   message_dict: dict[str, Any]) -> None:
+        super().add_fields(log_data, record, message_dict)
+        for name, value in _bound.get().items():
+            log_data.setdefault(name, value)
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 (logging's name)
+        return clean(super().formatException(ei))
+
+
+def formatter(log_format: str) -> logging.Formatter:
+    """The formatter of LOG_FORMAT (`json` or `text`)."""
+    return JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+
+
+def use_format(log_format: str) -> None:
+    """Make Celery's handlers (the worker's and beat's, which replace the root logger's) write
+    LOG_FORMAT too; `text` keeps Celery's own readable lines."""
+    _settings.log_format = log_format
+    for signal in (after_setup_logger, after_setup_task_logger):
+        signal.connect(_format_celery_handlers, weak=False,
+                       dispatch_uid=f"ringly.logs.{signal.name}")
+
+
+def _format_celery_handlers(logger: logging.Logger | None = None, **_signal: Any) -> None:
+    if logger is None or _settings.log_format != "json":
+        return
+    for handler in logger.handlers:
+        handler.setFormatter(JsonFormatter())
+
+
+def _bind_request() -> None:
+    bind(request_id=request_id_from(request.headers.get(REQUEST_ID_HEADER)))
+
+
+def _bind_webhook_sids() -> None:
+    # Twilio's webhooks are forms; the view reads the same parsed form right after.
+    if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
+        return
+    call_sid, message_sid = request.form.get("CallSid"), request.form.get("MessageSid")
+    bind(call_sid=call_sid if call_sid and _TWILIO_SID.fullmatch(call_sid) else None,
+         message_sid=message_sid if message_sid and _TWILIO_SID.fullmatch(message_sid) else None)
+
+
+def _echo_request_id(response: Response) -> Response:
+    request_id = _bound.get().get("request_id")
+    if request_id:
+        response.headers[REQUEST_ID_HEADER] = request_id
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Each request's lines carry its request id (the caller's X-Request-Id when sane, else a
+    new one, answered in the same header) and, for Twilio's webhooks, the CallSid."""
+
+    def start(sender: Flask, **_extra: Any) -> None:
+        # request_started comes before every before_request hook: their lines carry the id too.
+        g.ringly_log_token = _bound.set(_NOTHING_BOUND)
+        _bind_request()
+
+    def end(_error: BaseException | None) -> None:
+        token = g.pop("ringly_log_token", None)
+        if token is not None:
+            _bound.reset(token)
+
+    request_started.connect(start, app, weak=False)
+    app.before_request(_bind_webhook_sids)
+    app.after_request(_echo_request_id)
+    app.teardown_request(end)

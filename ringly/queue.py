@@ -1,6 +1,7 @@
 """Celery wired to the Flask app, and queueing tasks by name only after the commit they need."""
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -10,7 +11,7 @@ from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from ringly import tasks
+from ringly import logs, tasks
 from ringly.db import db
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,9 @@ MAX_RETRY_DELAY = 240.0
 # delivery unacknowledged for longer closes the worker's channel and is delivered again. The
 # capped countdown plus the time limit stays far inside it, so no RabbitMQ setting is needed.
 RABBITMQ_CONSUMER_TIMEOUT = 1800
+# A task's arguments that its log lines carry, by parameter name (ringly/logs.py).
+LOGGED_ARGUMENTS = frozenset({"job_id", "message_id", "client_id", "endpoint_id"})
+_logged_positions: dict[str, tuple[tuple[int, str], ...]] = {}
 REDIS_SCHEMES = ("redis://", "rediss://")
 AMQP_SCHEMES = ("amqp://", "amqps://", "pyamqp://")
 
@@ -58,7 +62,7 @@ def celery_init_app(app: Flask) -> Celery:
 
     class FlaskTask(Task):
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
-            with app.app_context():
+            with app.app_context(), logs.log_context(**task_log_fields(self, args, kwargs)):
                 return self.run(*args, **kwargs)
 
     celery_app = Celery(app.import_name, task_cls=FlaskTask)
@@ -71,6 +75,20 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.flask_app = app  # for worker signal handlers, which run outside any request
     app.extensions["celery"] = celery_app
     return celery_app
+
+
+def task_log_fields(task: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """What a task's log lines carry: the task, its id, and the ids it was given by the names in
+    LOGGED_ARGUMENTS (`job_id`, `message_id`...)."""
+    fields = {"task": task.name, "task_id": task.request.id}
+    positions = _logged_positions.get(task.name)
+    if positions is None:
+        parameters = list(inspect.signature(task.run).parameters)
+        positions = _logged_positions[task.name] = tuple(
+            (index, name) for index, name in enumerate(parameters) if name in LOGGED_ARGUMENTS)
+    for index, name in positions:
+        fields[name] = args[index] if index < len(args) else kwargs.get(name)
+    return fields
 
 
 def retry_delay(seconds: float) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -117,6 +118,14 @@ def main() -> None:
     # One secret for every process of the run: each gunicorn worker drew its own, so a paging
     # cursor one worker signed was a 422 at the next.
     env.setdefault("SECRET_KEY", secrets.token_hex(32))
+    # One metrics folder for web and worker, so /metrics reports both; this run owns it (unless
+    # the environment names one) and empties it before anything starts writing there.
+    if "PROMETHEUS_MULTIPROC_DIR" not in env:
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(instance / "prometheus")
+        shutil.rmtree(env["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+    # Readable lines in a terminal, even when the run points at real services (LOG_FORMAT=json
+    # still wins when set).
+    env.setdefault("LOG_FORMAT", "text")
     embedded_twilio = not env.get("TWILIO_ACCOUNT_SID")
     env.setdefault("WEBHOOK_BASE_URL", web_url)
     if embedded_twilio:
@@ -155,7 +164,7 @@ def main() -> None:
             "\nRingly is running on the embedded default.\n"
             f"  API:          {web_url}/api   (docs: {web_url}/api/docs)\n"
             f"  OpenAPI:      {web_url}/api/openapi.json\n"
-            f"  Readiness:    {web_url}/readyz\n"
+            f"  Readiness:    {web_url}/readyz   (metrics: {web_url}/metrics)\n"
             + (f"  Sandbox:      {sandbox_url}/sandbox/numbers\n" if embedded_twilio else "")
             + f"  Dev API key:  {raw_key}\n"
             f"  Try:          curl -H 'Authorization: Bearer {raw_key}' {web_url}/api/me\n"

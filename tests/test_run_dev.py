@@ -85,6 +85,11 @@ def test_make_run_serves_the_embedded_default_and_stops_every_process(tmp_path):
         assert call.returncode == 0, call.stderr
         assert "Thank you for calling Bella Salon" in call.stdout
         assert "confirmation code is" in call.stdout
+        # One metrics folder for web and worker: /metrics (open on loopback here) shows the
+        # worker's purchase beside gunicorn's webhook turns.
+        scraped = requests.get(f"{web}/metrics", timeout=10).text
+        assert 'ringly_numbers_total{change="bought"} 1.0' in scraped, scraped[-2000:]
+        assert 'ringly_webhook_turns_total{step="entry"}' in scraped
     except BaseException:
         # Shown with the failure: what the supervisor and its children printed.
         print(log.read_text(errors="replace")[-8000:])

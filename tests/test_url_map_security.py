@@ -53,6 +53,9 @@ PUBLIC_ROUTES = {
     "/healthz": "liveness, says nothing",
     "/readyz": "readiness, names checks only",
     "/audio/<name>.mp3": "rendered prompts Twilio fetches by an unguessable hash",
+    # Not an API key's business: Prometheus scrapes it with its own bearer METRICS_TOKEN; without
+    # one it is 404, except on loopback on the embedded default (tests/test_metrics.py).
+    "/metrics": "Prometheus metrics, behind METRICS_TOKEN",
 }
 MALFORMED_AUTHORIZATION = ["Basic cmluZ2x5OnJpbmdseQ==", "Bearer", "Bearer ", "rk_abc",
                            "Bearerrk_abc", "Token rk_abc"]

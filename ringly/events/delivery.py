@@ -26,7 +26,7 @@ import urllib3
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from ringly import tasks
+from ringly import metrics, tasks
 from ringly.db import db, utcnow
 from ringly.events.addresses import Target, UnsafeUrl, resolve
 from ringly.events.models import RESPONSE_SNIPPET_LENGTH, Event, EventDelivery, EventEndpoint
@@ -252,6 +252,8 @@ def _drain(endpoint_id: int, token: str, started: float) -> _Stop:
         db.session.commit()  # no transaction stays open while the endpoint is called
         answer = post_event(url, secret, uid, event_type, body, allow_private=allow_private)
         retry_in = record_attempt(delivery_id, answer)
+        metrics.count_event_delivery("delivered" if answer.ok else
+                                     "retrying" if retry_in is not None else "given_up")
         if retry_in is not None:
             return _Stop(retry_in, failed=True)
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from flask import current_app
 
-from ringly import events
+from ringly import events, logs, metrics
 from ringly.booking.models import Appointment
 from ringly.booking.slots import to_local
 from ringly.clients.models import Client
@@ -129,6 +129,7 @@ def send_message(message_id: int) -> None:
     if message is None or message.status in NEVER_SENT:
         db.session.rollback()
         return
+    logs.bind(client_id=message.client_id)
     refusal = check_client_destination(message.to_number,
                                        message.client.country if message.client else None)
     if refusal is not None:
@@ -179,6 +180,7 @@ def send_message(message_id: int) -> None:
     message.error_message = None
     message.sent_at = utcnow()
     db.session.commit()
+    metrics.count_text("sent")
 
 
 def record_delivery_status(form: Mapping[str, str]) -> bool:
@@ -204,6 +206,7 @@ def record_delivery_status(form: Mapping[str, str]) -> bool:
 def report_failure(message: Message) -> None:
     """message.failed, in the transaction that records the failure: a text that will not reach
     its number (Twilio refused it, gave up on it, or the retries ran out)."""
+    metrics.count_text("failed")
     events.emit("message.failed", {
         "message_id": message.id, "client_id": message.client_id,
         "appointment_id": message.appointment_id, "purpose": message.purpose,

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from ringly import metrics
 from ringly.admin.services import record_event
 from ringly.clients.models import Client
 from ringly.db import db, utcnow
@@ -84,6 +85,7 @@ def refuse(message: Message, refusal: Refusal) -> None:
     message.status = "refused"
     message.refused_reason = refusal.detail[:255]
     db.session.flush()
+    metrics.count_text("refused", refusal.code)
     record_event(
         "message.refused",
         f"{message.purpose or 'text'} to {masked(message.to_number)} refused: {refusal.detail}",

@@ -7,7 +7,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from ringly import events
+from ringly import events, metrics
 from ringly.admin.services import record_event
 from ringly.clients.models import Client
 from ringly.db import db, utcnow
@@ -86,6 +86,7 @@ def release_now(number: PhoneNumber, reason: str) -> str:
         # not be taken out later by Ringly.
         leave_messaging_service(number)
         get_gateway().release(number.sid)
+        metrics.count_number("released")
         note = "released at Twilio"
     except NumberNotFound:
         note = "already gone at Twilio"

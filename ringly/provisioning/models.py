@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ringly import metrics
 from ringly.db import Timestamped, UTCDateTime, db, utcnow
 from ringly.provisioning.states import (
     STEP_ON_ENTRY,
@@ -93,6 +94,7 @@ class ProvisioningJob(Timestamped, db.Model):
             self.finished_at = now
             self.next_attempt_at = None
         self.updated_at = now
+        metrics.count_job_move(state)
 
 
 class PhoneNumber(Timestamped, db.Model):

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from ringly import events
+from ringly import events, logs, metrics
 from ringly.admin.services import record_event
 from ringly.db import db, utcnow
 from ringly.provisioning import guard, messaging_service, selection
@@ -93,6 +93,7 @@ def advance(job_id: str, *, verifier: Verifier = verify_voice_entry) -> str:
         job = db.session.get(ProvisioningJob, job_id, populate_existing=True)
         if job is None or job.is_terminal:
             return job.state if job else "missing"
+        logs.bind(client_id=job.client_id)
         job.attempts += 1
         if job.state == JobState.QUEUED:
             job.move_to(JobState.SEARCHING)
@@ -162,6 +163,7 @@ def fail_job(job: ProvisioningJob, code: str, message: str,
                     else f"; the number {number.phone_number} is quarantined until released")
     job.move_to(JobState.FAILED)
     job.error_code, job.error_message, job.twilio_error_code = code, message, twilio_code
+    metrics.count_job_failure(code)
     record_event("provisioning.failed", message, subject=job,
                  data={"code": code, "twilio_code": twilio_code})
     events.emit("number.provisioning_failed",
@@ -247,6 +249,7 @@ def _purchase(job: ProvisioningJob, *, after_fresh_mark: bool) -> IncomingNumber
 
 def _record_purchase(job: ProvisioningJob, incoming: IncomingNumber) -> IncomingNumber | None:
     """Record the number and the client's number in one commit, or compensate."""
+    metrics.count_number("bought")  # just now, or by an attempt whose answer was lost
     details = job.request.get("_candidate") or {}
     try:
         number = phone_number_row(incoming, job_id=job.id, client_id=job.client_id,

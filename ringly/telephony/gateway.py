@@ -13,7 +13,13 @@ import requests
 from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
-from ringly.telephony.exceptions import InvalidPageToken, NumberNotFound, PermanentTelephonyError
+from ringly import metrics
+from ringly.telephony.exceptions import (
+    InvalidPageToken,
+    NumberNotFound,
+    PermanentTelephonyError,
+    TransientTelephonyError,
+)
 from ringly.telephony.failures import translate_failure
 from ringly.telephony.http_client import GatewayHttpClient
 from ringly.telephony.records import (
@@ -36,6 +42,18 @@ NUMBER_TYPES = ("local", "toll_free", "mobile")
 FIND_PAGE_SIZE = 1000
 # "Phone Number or Short Code is already in the Messaging Service" (HTTP 409).
 ALREADY_IN_SERVICE = 21710
+
+
+def _operation_name(operation: str) -> str:
+    """An operation as metrics name it: its words without the SIDs ("fetch number PN…" is
+    `fetch_number`), so there is one series per kind of request, not per number."""
+    return "_".join(word for word in operation.split() if not any(c.isdigit() for c in word))
+
+
+def _outcome(error: Exception) -> str:
+    if isinstance(error, NumberNotFound):
+        return "not_found"
+    return "transient" if isinstance(error, TransientTelephonyError) else "permanent"
 
 
 def _set_only(**params: Any) -> dict[str, Any]:
@@ -75,13 +93,16 @@ class TwilioGateway:
         try:
             yield
         except (TwilioException, requests.RequestException) as error:
-            raise translate_failure(
+            failure = translate_failure(
                 error,
                 operation=operation,
                 mutating=mutating,
                 lookup=lookup,
                 last_response=self.http_client.last_response,
-            ) from None
+            )
+            metrics.count_twilio_request(_operation_name(operation), _outcome(failure))
+            raise failure from None
+        metrics.count_twilio_request(_operation_name(operation), "ok")
 
     @property
     def _numbers(self):

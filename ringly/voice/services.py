@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from ringly import events
+from ringly import events, logs, metrics
 from ringly.booking.understanding import warm_up_in_background
 from ringly.clients.models import Client
 from ringly.clients.services import client_by_number
@@ -84,6 +84,8 @@ def answer_entry(form: Mapping[str, str]) -> str:
         db.session.rollback()
         return str(flow.bilingual_goodbye(_scene("en", 0), "unknown_number"))
     client, remembered, upcoming = row
+    logs.bind(client_id=client.id)
+    metrics.count_webhook_turn("entry")
     warm_up_in_background()
     ctx = _ctx(call_sid, caller, {}, client, remembered or client.default_language or "en", 1,
                now)
@@ -115,10 +117,12 @@ def answer_step(step: str, turn: int, form: Mapping[str, str]) -> str:
         # A call we never greeted (state lost or a forged sid): start it properly.
         return answer_entry(form)
     call_id, stored_step, state, language, caller, client = row
+    logs.bind(client_id=client.id)
     current = int((state or {}).get("turn", 0))
     if turn != current or step != stored_step:
         db.session.rollback()
         return _replay_or_current(call_sid)
+    metrics.count_webhook_turn(stored_step)
     ctx = _ctx(call_sid, caller, state, client, language or client.default_language or "en",
                current + 1, utcnow())
     handler = conversation.HANDLERS.get(step)

@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 import requests
 from flask import Flask, current_app
 
-from ringly import tasks
+from ringly import metrics, tasks
 from ringly.queue import enqueue_after_commit
 from ringly.signals import client_wording_changed
 from ringly.voice.audio_store import make_store
@@ -127,8 +127,11 @@ class AudioLibrary:
         """Whether the line's audio is stored, marking it played; the store is asked at most
         once an hour per line and process (a webhook must not wait on the disk or database)."""
         now = time.monotonic()
-        if self._played_recently(line_hash, now):
-            return True
+        found = self._played_recently(line_hash, now) or self._find_and_mark(line_hash, now)
+        metrics.count_tts_lookup(found)
+        return found
+
+    def _find_and_mark(self, line_hash: str, now: float) -> bool:
         if not self.store.find_and_mark(line_hash):
             self._played.pop(line_hash, None)
             return False
@@ -257,11 +260,14 @@ class AudioLibrary:
             )
         except requests.RequestException as exc:
             self.record_failure()
+            metrics.count_tts_render("unreachable")
             raise RenderFailed(f"ElevenLabs unreachable: {exc}") from exc
         if response.status_code != 200 or not response.content:
             self.record_failure()
+            metrics.count_tts_render("failed")
             raise RenderFailed(f"ElevenLabs answered {response.status_code}")
         self.record_success()
+        metrics.count_tts_render("rendered")
         self.store.put(line_hash, locale, response.content)
         return line_hash
 
@@ -270,7 +276,11 @@ class AudioLibrary:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["voice_audio"] = AudioLibrary(app)
+    library = app.extensions["voice_audio"] = AudioLibrary(app)
+    # Read from the shared breaker (Redis or its file) at each scrape: every host sees it.
+    metrics.watch_state(app, "ringly_tts_breaker_open", "1 while the ElevenLabs circuit "
+                        "breaker is open (every line is Polly's), else 0",
+                        lambda: float(library.breaker_open()))
     client_wording_changed.connect(queue_client_prompts)
 
 
