@@ -15,8 +15,11 @@ from openapi_spec_validator import validate
 from tests.support.wsgi_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
+# PROMETHEUS_MULTIPROC_DIR too: this test process put its own in the environment, and make run
+# must make (and empty) its own.
 SERVICE_VARS = ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "TWILIO_ACCOUNT_SID",
-                "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE_URL", "WEBHOOK_BASE_URL", "SECRET_KEY")
+                "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE_URL", "WEBHOOK_BASE_URL", "SECRET_KEY",
+                "PROMETHEUS_MULTIPROC_DIR")
 
 
 def wait_for_line(log: Path, text: str, process: subprocess.Popen, timeout: float) -> None:
