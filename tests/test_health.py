@@ -5,12 +5,14 @@ import logging
 import time
 import uuid
 
+import flask_migrate
 import pytest
 import sqlalchemy as sa
 
 from ringly import create_app
 from ringly.db import db
 from ringly.health import WorkerHeartbeat, record_heartbeat
+from tests.support.databases import backend, fresh_postgres_database, fresh_sqlite_database
 from tests.support.worker import WorkerProcess
 
 
@@ -50,11 +52,26 @@ def test_readyz_fails_naming_the_worker_check_when_no_worker_beats(app, client, 
     assert "no worker has ever sent a heartbeat" in caplog.text
 
 
+@pytest.fixture
+def lone_database(tmp_path):
+    """A database of its own: the session's shared worker beats into the shared one."""
+    if backend() == "sqlite":
+        with fresh_sqlite_database(tmp_path) as url:
+            yield url
+    else:
+        with fresh_postgres_database() as url:
+            yield url
+
+
 @pytest.mark.e2e
-def test_readyz_follows_a_real_worker_starting_stopping_and_dying(service_env, tmp_path):
-    env = dict(service_env, CELERY_QUEUE=f"ringly-health-{uuid.uuid4().hex[:8]}",
+def test_readyz_follows_a_real_worker_starting_stopping_and_dying(
+        service_env, tmp_path, lone_database):
+    env = dict(service_env, DATABASE_URL=lone_database,
+               CELERY_QUEUE=f"ringly-health-{uuid.uuid4().hex[:8]}",
                WORKER_HEARTBEAT_INTERVAL="0.5", WORKER_HEARTBEAT_WINDOW="3")
     app = create_app({"ENVIRON": env, "INSTANCE_PATH": str(tmp_path / "instance")})
+    with app.app_context():
+        flask_migrate.upgrade()
     _worker_heartbeats(app)
     client = app.test_client()
 
@@ -79,6 +96,8 @@ def test_readyz_follows_a_real_worker_starting_stopping_and_dying(service_env, t
         assert worker_check("failing") == "failing"
     finally:
         worker.stop()
+        with app.app_context():
+            db.engine.dispose()
 
 
 def test_readyz_is_503_naming_the_failing_check_with_details_in_the_log_only(
