@@ -140,12 +140,6 @@ class ClientSchema(Schema):
                        "PATCH; kept), `number` (the number's area code or rate center, set when "
                        "it was bought) or `default` (`DEFAULT_TIMEZONE`: no number yet, or a "
                        "toll-free one)"})
-    timezone_source = fields.String(dump_only=True, metadata={
-        "enum": ["explicit", "number", "default"],
-        "description": "where `timezone` came from: `explicit` (the provision request or a "
-                       "PATCH; kept), `number` (the number's area code or rate center, set when "
-                       "it was bought) or `default` (`DEFAULT_TIMEZONE`: no number yet, or a "
-                       "toll-free one)"})
     country = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     # Booking rules: what slots callers are offered and may book (docs/voice.md#booking-rules).

@@ -301,4 +301,3 @@ class JobListArgsSchema(PageArgsSchema):
         since, until = data.get("created_from"), data.get("created_to")
         if since is not None and until is not None and until <= since:
             raise ValidationError("must be later than `created_from`", field_name="created_to")
-
