@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -92,13 +93,25 @@ def _empty_all_tables(app: Flask) -> None:
     with app.app_context():
         db.session.remove()
         tables = [table.name for table in db.metadata.sorted_tables]
-        with db.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                names = ", ".join(f'"{name}"' for name in tables)
-                connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                for name in reversed(tables):
-                    connection.execute(sa.text(f'DELETE FROM "{name}"'))
+        # Background threads of this process (the text outbox, audio play times) and the
+        # session's worker (heartbeats, deliveries) may hold a row lock on one of these tables
+        # while waiting on another: TRUNCATE's locks can then deadlock with them, and PostgreSQL
+        # picks one to fail. Emptying again once they have finished is what a test needs.
+        for attempt in range(5):
+            try:
+                with db.engine.begin() as connection:
+                    if connection.dialect.name == "postgresql":
+                        names = ", ".join(f'"{name}"' for name in tables)
+                        connection.execute(
+                            sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                    else:
+                        for name in reversed(tables):
+                            connection.execute(sa.text(f'DELETE FROM "{name}"'))
+                return
+            except sa.exc.OperationalError as error:
+                if attempt == 4 or "deadlock" not in str(error).lower():
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
 
 @pytest.fixture(autouse=True)
