@@ -1,12 +1,16 @@
 """Every webhook refuses (403, nothing stored) a request Twilio did not sign for that URL."""
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 import pytest
 import sqlalchemy as sa
+from twilio.request_validator import RequestValidator, add_port, remove_port
+from werkzeug.datastructures import MultiDict
 
 from ringly.db import db
 from ringly.messaging.models import Message
-from ringly.telephony.signatures import sign_request
+from ringly.telephony.signatures import is_valid_signature, sign_request
 from ringly.voice.models import Call
 from tests.voice.conftest import CALLER, CLIENT_NUMBER, make_client
 
@@ -77,4 +81,68 @@ def test_signature_covers_the_query_string(app, client):
     assert client.post("/voice/rachel/?a=1", data=PARAMS,
                        headers={"X-Twilio-Signature": signature}).status_code == 200
     assert client.post("/voice/rachel/?a=2", data=PARAMS,
+                       headers={"X-Twilio-Signature": signature}).status_code == 403
+
+
+# -- the check is Twilio's own algorithm, byte for byte -----------------------------------------
+# ringly/telephony/signatures.py checks signatures without the twilio library's RequestValidator
+# (a webhook turn's cheapest part is the database's now); these pin it to the library's answers.
+URLS = [
+    "https://ringly.example.com/voice/rachel/book-name/3",
+    "https://ringly.example.com:443/voice/rachel/book-name/3",
+    "https://ringly.example.com:8443/voice/lina/book-time/4?x=1&y=%2B2",
+    "http://127.0.0.1:5000/voice/rachel/",
+    "http://127.0.0.1/voice/rachel/",
+    "http://127.0.0.1:80/webhook/twilio/status",
+    "https://ringly.example.com/prefix/voice/fallback?",
+]
+FORMS = [
+    {},
+    dict(PARAMS),
+    {**PARAMS, "SpeechResult": "María José, 5 & <6> \"quoted\"", "Confidence": ""},
+    MultiDict([("Digits", "2"), ("Digits", "1"), ("Digits", "2"), ("CallSid", "CA" + "d" * 32),
+               ("b", "x"), ("a", "y")]),
+    MultiDict([("Name", "Zoë"), ("name", "zoe"), ("Name", "Åsa")]),
+]
+
+
+def _twilio_signatures(token: str, url: str, form) -> set[str]:
+    """Every signature twilio's RequestValidator accepts for this POST: the URL with and
+    without its port."""
+    parsed = urlparse(url)
+    validator = RequestValidator(token)
+    return {validator.compute_signature(spelling, form)
+            for spelling in (remove_port(parsed), add_port(parsed))}
+
+
+@pytest.mark.parametrize("url", URLS)
+@pytest.mark.parametrize("form", FORMS, ids=range(len(FORMS)))
+def test_signature_check_accepts_exactly_what_twilios_validator_accepts(url, form):
+    token = "a-token-of-thirty-two-characters"
+    for signature in _twilio_signatures(token, url, form):
+        assert RequestValidator(token).validate(url, form, signature)
+        assert is_valid_signature(token, url, form, signature)
+    # Each near miss the library refuses is refused here too.
+    genuine = sign_request(token, url, form)
+    for forged in (genuine[:-2] + ("AA" if genuine[-2:] != "AA" else "BB"), genuine.lower(),
+                   sign_request(token + "x", url, form), sign_request(token, url + "x", form),
+                   sign_request(token, url, MultiDict([*_items(form), ("Extra", "1")])),
+                   "", "é" + genuine[1:], genuine + " "):
+        assert is_valid_signature(token, url, form, forged) == \
+            RequestValidator(token).validate(url, form, forged)
+
+
+def _items(form) -> list[tuple[str, str]]:
+    return list(form.items(multi=True)) if isinstance(form, MultiDict) else list(form.items())
+
+
+def test_a_webhook_with_a_repeated_field_is_checked_over_every_value(app, client):
+    make_client(app)
+    url = app.config["WEBHOOK_BASE_URL"] + "/voice/rachel/"
+    form = MultiDict([*PARAMS.items(), ("Digits", "9")])
+    signature = sign_request(app.config["TWILIO_AUTH_TOKEN"], url, form)
+    assert client.post("/voice/rachel/", data=form,
+                       headers={"X-Twilio-Signature": signature}).status_code == 200
+    # The same signature for the form without the second value is refused.
+    assert client.post("/voice/rachel/", data=PARAMS,
                        headers={"X-Twilio-Signature": signature}).status_code == 403
