@@ -6,8 +6,10 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
-from flask import Flask
+from flask import Flask, Request
+from flask.sessions import SessionInterface
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("ringly")
@@ -32,7 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Tests pass their whole environment; every real process reads the environment file here.
     env_file = load_env_file() if environ is None else None
     instance_path = config.pop("INSTANCE_PATH", None) or os.environ.get("RINGLY_INSTANCE_PATH")
-    app = Flask(__name__, instance_path=instance_path)
+    app = RinglyFlask(__name__, instance_path=instance_path)
     app.url_map.converters["int"] = RowIdConverter
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(load_config(app.instance_path, environ))
@@ -60,6 +62,67 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     log.info(describe_mode(app.config))
     log.info(describe_sources(env_file, app.config))
     return app
+
+
+class _NoCookieSessions(SessionInterface):
+    """Ringly keeps no cookie sessions (API keys and Twilio signatures say who is asking); Flask
+    still opened one on every request, building a signing serializer each time."""
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        return None
+
+
+class _Request(Request):
+    def _load_form_data(self) -> None:
+        # Twilio posts every webhook as a url-encoded form: read it as werkzeug does (the same
+        # items, dict type and limit on the body), without building a form parser around it.
+        content_type = self.environ.get("CONTENT_TYPE", "")
+        if "form" in self.__dict__ or content_type.partition(";")[0].strip().lower() != \
+                "application/x-www-form-urlencoded":
+            super()._load_form_data()
+            return
+        items = form_items(self.get_data(cache=True).decode())
+        self.__dict__["form"] = self.parameter_storage_class(items)
+        self.__dict__["files"] = self.parameter_storage_class()
+
+
+def form_items(body: str) -> list[tuple[str, str]]:
+    """`urllib.parse.parse_qsl(body, keep_blank_values=True, errors="werkzeug.url_quote")`, as
+    werkzeug parses a form, but decoding only the pairs that have something to decode."""
+    items = []
+    for pair in body.split("&"):
+        if not pair:
+            continue
+        name, _, value = pair.partition("=")
+        if "+" in pair or "%" in pair:
+            name = unquote(name.replace("+", " "), errors="werkzeug.url_quote")
+            value = unquote(value.replace("+", " "), errors="werkzeug.url_quote")
+        items.append((name, value))
+    return items
+
+
+class RinglyFlask(Flask):
+    """Flask, minus per-request work Ringly never needs (webhook turns are the hot path)."""
+
+    request_class = _Request
+    session_interface = _NoCookieSessions()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync_callables: dict[Any, Any] = {}
+
+    def ensure_sync(self, func: Any) -> Any:
+        # Flask asks inspect whether each hook and view is a coroutine function, on every
+        # request; the answer never changes.
+        try:
+            return self._sync_callables[func]
+        except KeyError:
+            return self._sync_callables.setdefault(func, super().ensure_sync(func))
+        except TypeError:  # an unhashable callable: ask every time, as Flask does
+            return super().ensure_sync(func)
 
 
 def _api_blueprints() -> list:

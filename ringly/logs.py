@@ -8,9 +8,9 @@ LOG_LEVEL is DEBUG; the configured secrets and API keys are never shown.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -55,7 +55,9 @@ def _clean_record(record: logging.LogRecord) -> None:
     except Exception:  # a broken format: logging reports it itself when the record is emitted
         return
     cleaned = clean(message)
-    if cleaned != message:
+    if cleaned != message or record.args:
+        # Formatted once, here: the handler's formatter would format the arguments again (the
+        # access log's, every request).
         record.msg, record.args = cleaned, ()
     if record.exc_info and not record.exc_text:
         # Exception texts carry values too (a driver's "Key (phone)=(+1…)").
@@ -130,7 +132,15 @@ def request_id_from(header: str | None) -> str:
     """The caller's request id when it is a plain token, else a new one."""
     if header and _REQUEST_ID.fullmatch(header):
         return header
-    return uuid.uuid4().hex
+    return _new_request_id()
+
+
+def _new_request_id() -> str:
+    """`uuid.uuid4().hex`, without building a UUID object on every request."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    return raw.hex()
 
 
 class JsonFormatter(jsonlogger.JsonFormatter):
@@ -182,12 +192,15 @@ def _format_celery_handlers(logger: logging.Logger | None = None, **_signal: Any
 
 
 def _bind_request() -> None:
-    bind(request_id=request_id_from(request.headers.get(REQUEST_ID_HEADER)))
+    bind(request_id=request_id_from(request.environ.get("HTTP_X_REQUEST_ID")))
 
 
 def _bind_webhook_sids() -> None:
-    # Twilio's webhooks are forms; the view reads the same parsed form right after.
-    if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
+    # Twilio's webhooks are forms; the view reads the same parsed form right after. The
+    # Content-Type is compared as request.mimetype would be, without parsing it into a mimetype
+    # and options first.
+    if request.method != "POST" or request.environ.get("CONTENT_TYPE", "").partition(";")[0] \
+            .strip().lower() != "application/x-www-form-urlencoded":
         return
     call_sid, message_sid = request.form.get("CallSid"), request.form.get("MessageSid")
     bind(call_sid=call_sid if call_sid and _TWILIO_SID.fullmatch(call_sid) else None,

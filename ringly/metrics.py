@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from celery.signals import worker_init, worker_process_shutdown, worker_ready
@@ -139,9 +140,21 @@ def process_exited(pid: int, folder: str | None = None) -> None:
 
 # -- what domains count (each one increment, no I/O beyond the process's own mapped file) ---------
 
+# Each labelled child, kept once made: prometheus-client validates and locks on every
+# `labels()` call, and the HTTP and webhook counters are bumped on every request.
+_children: dict[tuple[Any, tuple[str, ...]], Any] = {}
+
+
+def _child(metric: Any, *labels: str) -> Any:
+    child = _children.get((metric, labels))
+    if child is None:
+        child = _children.setdefault((metric, labels), metric.labels(*labels))
+    return child
+
+
 def count_webhook_turn(step: str) -> None:
     if _metrics is not None:
-        _metrics.webhook_turns.labels(step).inc()
+        _child(_metrics.webhook_turns, step).inc()
 
 
 def count_job_move(state: str) -> None:
@@ -178,7 +191,7 @@ def count_tts_render(outcome: str) -> None:
 
 def count_tts_lookup(hit: bool) -> None:
     if _metrics is not None:
-        _metrics.tts_lookups.labels("hit" if hit else "miss").inc()
+        _child(_metrics.tts_lookups, "hit" if hit else "miss").inc()
 
 
 def count_event_delivery(outcome: str) -> None:
@@ -220,10 +233,10 @@ def _count_request(response: Response) -> Response:
     if _metrics is not None:
         rule = request.url_rule
         route = rule.rule if rule is not None else UNMATCHED_ROUTE
-        _metrics.http_requests.labels(route, request.method, str(response.status_code)).inc()
+        _child(_metrics.http_requests, route, request.method, str(response.status_code)).inc()
         started = g.get("ringly_started")
         if started is not None:
-            _metrics.http_latency.labels(route, request.method).observe(
+            _child(_metrics.http_latency, route, request.method).observe(
                 time.perf_counter() - started)
     return response
 

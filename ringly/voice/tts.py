@@ -90,6 +90,7 @@ class AudioLibrary:
         # Renderings this process queued recently, so a busy line is queued once, not per call.
         self._requested: dict[str | int, float] = {}
         self._hashes: dict[tuple[str, str], str] = {}
+        self._client_lines: dict[tuple[Any, Any], frozenset[tuple[str, str]]] = {}
         self._celery = app.extensions.get("celery")
         self._outbox: queue.SimpleQueue[tuple[str, tuple[Any, ...]]] = queue.SimpleQueue()
         self._sender_pid = 0
@@ -176,8 +177,8 @@ class AudioLibrary:
                 return self.audio_url(text, locale)
             if client is None:
                 return None
-            if own is None:  # worked out once per turn, and only when a non-fixed line is said
-                own = set(client_lines(client))
+            if own is None:  # looked up once per turn, and only when a non-fixed line is said
+                own = self._own_lines(client)
             if (text, locale) not in own:
                 return None
             line_hash = self.line_hash(text, locale)
@@ -189,6 +190,19 @@ class AudioLibrary:
             return None
 
         return audio_url
+
+    def _own_lines(self, client: Any) -> frozenset[tuple[str, str]]:
+        # A client's lines change with its settings, and so with its updated_at: worked out once
+        # per change in each process, not on every turn that says a caller's name.
+        key = (client.id, client.updated_at)
+        lines = self._client_lines.get(key)
+        if lines is None:
+            lines = frozenset(client_lines(client))
+            if None not in key:
+                if len(self._client_lines) > 10_000:
+                    self._client_lines.clear()
+                self._client_lines[key] = lines
+        return lines
 
     def _request(self, key: str | int, kind: str, args: tuple[Any, ...]) -> None:
         now = time.monotonic()
