@@ -21,7 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from ringly import errors, health, logs, metrics, telephony, text
     from ringly.admin import auth, cli, limits
     from ringly.config import describe_mode, describe_sources, load_config, load_env_file
-    from ringly.db import RowIdConverter, db, migrate
+    from ringly.db import RowIdConverter, check_connections_on_checkout, db, migrate
     from ringly.docs_assets import init_app as init_docs_assets
     from ringly.messaging import views as messaging_views
     from ringly.provisioning import cli as provisioning_cli
@@ -43,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _configure_logging(app)
 
     db.init_app(app)
+    check_connections_on_checkout(app)
     migrate.init_app(
         app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
     )

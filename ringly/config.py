@@ -188,7 +188,11 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "SANDBOX_MODE": twilio_sid == SANDBOX_ACCOUNT_SID or embedded,
         "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_hex(32),
         "SQLALCHEMY_DATABASE_URI": _database_url(env.get("DATABASE_URL") or sqlite_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pool_pre_ping: ringly.db.check_connections_on_checkout does its work more cheaply.
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # Off behind a pooler that hands one server connection to many clients (PgBouncer in
+        # transaction mode): the webhooks' statements are PREPAREd once per connection.
+        "DATABASE_PREPARED_STATEMENTS": _bool(env, "DATABASE_PREPARED_STATEMENTS", True),
         "CELERY_BROKER_URL": broker_url,
         "CELERY": {"task_default_queue": env.get("CELERY_QUEUE") or "ringly"},
         "REDIS_URL": env.get("REDIS_URL"),

@@ -18,8 +18,10 @@ from ringly.clients.models import Client
 from ringly.clients.services import client_by_number
 from ringly.db import db, utcnow
 from ringly.messaging.services import store_voicemail
+from ringly.telephony.twiml import to_text
 from ringly.text import address, plain_text, whole_number
 from ringly.voice import conversation, flow, returning
+from ringly.voice.call_rows import RawStatement, TurnTransaction, client_from_row, turn_transaction
 from ringly.voice.conversation import Ctx, Reply, Turn
 from ringly.voice.flow import Scene
 from ringly.voice.models import CALL_STATUSES, FINAL_STATUSES, Call
@@ -31,26 +33,34 @@ CALLS = Call.__table__
 # spoken answer (a name, a time) is a few words.
 MAX_DIGITS, MAX_SPEECH = 32, 300
 
-# The webhooks are the hot path: each is one read and one write, committed once. The statements
-# are built once (building and keying a statement per request cost more CPU than the turn
-# itself) and the call row is written with Core, not the ORM's unit of work.
-_ENTRY_QUERY = sa.select(
-    Client,
+# The webhooks are the hot path: each turn is one read and one write, committed once, on a
+# connection of the turn's own, with statements compiled once and run on its DBAPI cursor (see
+# ringly/voice/call_rows.py): through the ORM session they cost more CPU than the database
+# spent on them.
+CLIENTS = Client.__table__
+_ENTRY_ROW = RawStatement(sa.select(
+    *CLIENTS.c,
     # The caller's language on their last call to this client, remembered for this one.
     sa.select(CALLS.c.language)
-    .where(CALLS.c.from_number == sa.bindparam("caller"), CALLS.c.client_id == Client.id,
+    .where(CALLS.c.from_number == sa.bindparam("caller"), CALLS.c.client_id == CLIENTS.c.id,
            CALLS.c.language.is_not(None))
-    .order_by(CALLS.c.id.desc()).limit(1).correlate(Client).scalar_subquery(),
+    .order_by(CALLS.c.id.desc()).limit(1).correlate(CLIENTS).scalar_subquery(),
     returning.UPCOMING_START,
-).where(Client.ringlypro_number == sa.bindparam("to"))
-_INSERT_CALL = CALLS.insert()
-_STEP_QUERY = (
+).where(CLIENTS.c.ringlypro_number == sa.bindparam("to")))
+_STEP_ROW = RawStatement(
     sa.select(CALLS.c.id, CALLS.c.step, CALLS.c.state, CALLS.c.language, CALLS.c.from_number,
-              Client)
-    .join(Client, CALLS.c.client_id == Client.id)
+              *CLIENTS.c)
+    .join(CLIENTS, CALLS.c.client_id == CLIENTS.c.id)
     .where(CALLS.c.call_sid == sa.bindparam("sid")).with_for_update(of=CALLS)
 )
-_UPDATE_CALL = CALLS.update().where(CALLS.c.id == sa.bindparam("call_id"))
+_STORED = ("state", "step", "retries")
+_INSERT_CALL = RawStatement(CALLS.insert().inline(), column_keys=(
+    "call_sid", "client_id", "from_number", "to_number", "direction", "status", "language",
+    "started_at", "created_at", "updated_at", *_STORED))
+_UPDATE_CALL = RawStatement(CALLS.update().where(CALLS.c.id == sa.bindparam("call_id")),
+                            column_keys=(*_STORED, "updated_at"))
+_UPDATE_CALL_LANGUAGE = RawStatement(CALLS.update().where(CALLS.c.id == sa.bindparam("call_id")),
+                                     column_keys=(*_STORED, "updated_at", "language"))
 _STATE_QUERY = sa.select(CALLS.c.state).where(CALLS.c.call_sid == sa.bindparam("sid"))
 
 
@@ -77,33 +87,34 @@ def answer_entry(form: Mapping[str, str]) -> str:
     """
     call_sid, caller, called = form.get("CallSid", ""), address(form.get("From")), \
         address(form.get("To"))
-    now = utcnow()
-    row = db.session.execute(_ENTRY_QUERY, {"to": called, "caller": caller, "now": now}).first() \
-        if called else None
-    if row is None or not row[0].active or not row[0].rachel_enabled:
-        db.session.rollback()
-        return str(flow.bilingual_goodbye(_scene("en", 0), "unknown_number"))
-    client, remembered, upcoming = row
-    logs.bind(client_id=client.id)
-    metrics.count_webhook_turn("entry")
-    warm_up_in_background()
-    ctx = _ctx(call_sid, caller, {}, client, remembered or client.default_language or "en", 1,
-               now)
-    if remembered:
-        ctx.state["remembered_language"] = remembered
-    if upcoming is not None:
-        ctx.state["upcoming"] = upcoming.isoformat()
-    values = _stored(ctx, conversation.start(ctx), 1)
+    if not called:
+        return _unknown_number()
     try:
-        db.session.execute(_INSERT_CALL, {
-            "call_sid": call_sid, "client_id": client.id, "from_number": caller,
-            "to_number": called, "direction": plain_text(form.get("Direction"), 16) or None,
-            "status": form.get("CallStatus"), "language": remembered, "started_at": now,
-            "created_at": now, "updated_at": now, **values})
-        db.session.commit()
+        with turn_transaction() as turn:
+            now = utcnow()
+            row = turn.first(_ENTRY_ROW, {"to": called, "caller": caller, "now": now})
+            client = client_from_row(row[:-2]) if row is not None else None
+            if client is None or not client.active or not client.rachel_enabled:
+                turn.rollback()
+                return _unknown_number()
+            remembered, upcoming = row[-2:]
+            logs.bind(client_id=client.id)
+            metrics.count_webhook_turn("entry")
+            warm_up_in_background()
+            ctx = _ctx(call_sid, caller, {}, client,
+                       remembered or client.default_language or "en", 1, now)
+            if remembered:
+                ctx.state["remembered_language"] = remembered
+            if upcoming is not None:
+                ctx.state["upcoming"] = upcoming.isoformat()
+            values = _stored(ctx, conversation.start(ctx), 1)
+            turn.commit_with(_INSERT_CALL, {
+                "call_sid": call_sid, "client_id": client.id, "from_number": caller,
+                "to_number": called, "direction": plain_text(form.get("Direction"), 16) or None,
+                "status": form.get("CallStatus"), "language": remembered, "started_at": now,
+                "created_at": now, "updated_at": now, **values})
     except IntegrityError:
         # Twilio asked twice: answer with what the first request got (nothing new is stored).
-        db.session.rollback()
         return _replay_or_current(call_sid)
     return ctx.state["last_twiml"]
 
@@ -111,20 +122,31 @@ def answer_entry(form: Mapping[str, str]) -> str:
 def answer_step(step: str, turn: int, form: Mapping[str, str]) -> str:
     """One caller turn. Only the stored state counts; the URL's step and turn spot replays."""
     call_sid = form.get("CallSid", "")
-    row = db.session.execute(_STEP_QUERY, {"sid": call_sid}).first()
+    with turn_transaction() as call_turn:
+        row = call_turn.first(_STEP_ROW, {"sid": call_sid})
+        if row is not None:
+            logs.bind(client_id=row[5])  # the client's id, the first of its columns
+            if step == row[1] and turn == _turn_of(row[2]):
+                return _take_turn(call_turn, row, step, form)
+        call_turn.rollback()  # nothing to write: let the row go without a durable commit
     if row is None:
-        db.session.rollback()
         # A call we never greeted (state lost or a forged sid): start it properly.
         return answer_entry(form)
-    call_id, stored_step, state, language, caller, client = row
-    logs.bind(client_id=client.id)
-    current = int((state or {}).get("turn", 0))
-    if turn != current or step != stored_step:
-        db.session.rollback()
-        return _replay_or_current(call_sid)
-    metrics.count_webhook_turn(stored_step)
-    ctx = _ctx(call_sid, caller, state, client, language or client.default_language or "en",
-               current + 1, utcnow())
+    return _replay_or_current(call_sid)
+
+
+def _turn_of(state: dict[str, Any] | None) -> int:
+    return int((state or {}).get("turn", 0))
+
+
+def _take_turn(call_turn: TurnTransaction, row: tuple, step: str, form: Mapping[str, str]) -> str:
+    call_id, _, state, language, caller = row[:5]
+    client = client_from_row(row[5:])
+    metrics.count_webhook_turn(step)
+    current = _turn_of(state)
+    ctx = _ctx(call_sid=form.get("CallSid", ""), caller=caller, state=state, client=client,
+               locale=language or client.default_language or "en", turn=current + 1,
+               now=utcnow())
     handler = conversation.HANDLERS.get(step)
     if step == "voicemail":
         reply = _voicemail(ctx, client.id, form)
@@ -134,11 +156,18 @@ def answer_step(step: str, turn: int, form: Mapping[str, str]) -> str:
         reply = handler(ctx, Turn(plain_text(form.get("Digits"), MAX_DIGITS),
                                   plain_text(form.get("SpeechResult"), MAX_SPEECH), dict(form)))
     values = _stored(ctx, reply, current + 1)
+    update = _UPDATE_CALL
     if reply.language:
         values["language"] = reply.language
-    db.session.execute(_UPDATE_CALL, {"call_id": call_id, "updated_at": ctx.now, **values})
-    db.session.commit()
+        update = _UPDATE_CALL_LANGUAGE
+    # Anything else the turn wrote through the session (a booking, a text) is flushed before
+    # the commit, in the same transaction as the call's row.
+    call_turn.commit_with(update, {"call_id": call_id, "updated_at": ctx.now, **values})
     return ctx.state["last_twiml"]
+
+
+def _unknown_number() -> str:
+    return to_text(flow.bilingual_goodbye(_scene("en", 0), "unknown_number"))
 
 
 def _replay_or_current(call_sid: str) -> str:
@@ -146,14 +175,14 @@ def _replay_or_current(call_sid: str) -> str:
     replay, the current question for anything older; nothing is recorded twice."""
     state = db.session.scalar(_STATE_QUERY, {"sid": call_sid})
     last = (state or {}).get("last_twiml")
-    return last or str(flow.bilingual_goodbye(_scene("en", 0), "unknown_number"))
+    return last or _unknown_number()
 
 
 def _stored(ctx: Ctx, reply: Reply, turn: int) -> dict[str, Any]:
     """The call's columns after this turn: its state (with the document just served, for
     replays), the step it now waits in, and how many re-prompts it has used."""
     ctx.state["turn"] = turn
-    ctx.state["last_twiml"] = str(reply.response)
+    ctx.state["last_twiml"] = to_text(reply.response)
     return {"state": ctx.state, "step": reply.step or "ended",
             "retries": sum((ctx.state.get("attempts") or {}).values())}
 
