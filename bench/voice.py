@@ -23,6 +23,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -48,6 +49,7 @@ from tests.support.wsgi_server import free_port  # noqa: E402
 NUMBER = "+13125550100"
 NAME = "Maria Lopez"
 BIN = Path(sys.executable).parent
+FLOOR = "bare + PG read & write floor"
 
 
 
@@ -68,6 +70,10 @@ def start_gunicorn(app_path: str, port: int, env: dict[str, str]) -> subprocess.
         except OSError:
             time.sleep(0.3)
     raise RuntimeError(f"gunicorn {app_path} not ready")
+
+
+def _database_name(url: str) -> str:
+    return sa.engine.make_url(url).database
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -135,19 +141,57 @@ def cpu_seconds(match) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def server_cpu(gunicorn_pid: int) -> dict[str, float]:
-    """CPU seconds of the gunicorn master and its workers, and of every PostgreSQL process."""
+def server_cpu(gunicorn_pid: int, database: str) -> dict[str, float]:
+    """CPU seconds of the gunicorn master and its workers, and of PostgreSQL: the backends
+    serving `database` and the server's own processes (WAL writer, checkpointer...), not the
+    backends of other databases (a neighbour's test run on a shared machine)."""
+    def ours(_: int, __: int, command: str) -> bool:
+        return command.startswith("postgres") and (f" {database} " in command
+                                                   or "(" not in command)
+
     return {
         "web": cpu_seconds(lambda pid, parent, _: gunicorn_pid in (pid, parent)),
-        "db": cpu_seconds(lambda _, __, command: command.startswith("postgres")),
+        "db": cpu_seconds(ours),
     }
+
+
+@dataclass
+class Floor:
+    """The floor endpoint, kept serving so other endpoints can be measured against it in turns."""
+
+    port: int
+    requests: list[bytes]  # the floor has no replays: its requests can be sent again
+
+
+def interleaved(port: int, requests: list[bytes], floor: Floor, connections: int,
+                seconds: float, rounds: int) -> tuple[float, float, bool]:
+    """Closed loops taking turns between the floor and the endpoint, `rounds` slices each of
+    `seconds` / `rounds`, so a neighbour's load on the shared machine weighs on both alike.
+    Returns (endpoint req/s, floor req/s, whether the endpoint's requests ran out)."""
+    chunk = len(requests) // rounds
+    totals = {"endpoint": [0, 0.0], "floor": [0, 0.0]}
+    ran_out = False
+    for turn in range(rounds):
+        mine = requests[turn * chunk:(turn + 1) * chunk]
+        for name, target, batch in (("floor", floor.port, floor.requests),
+                                    ("endpoint", port, mine)):
+            burst = load.closed("127.0.0.1", target, batch, connections, seconds / rounds)
+            totals[name][0] += len(burst.latencies)
+            totals[name][1] += burst.elapsed
+            ran_out |= name == "endpoint" and len(burst.latencies) + burst.errors >= len(batch)
+    rate = {name: answered / elapsed if elapsed else 0.0
+            for name, (answered, elapsed) in totals.items()}
+    return rate["endpoint"], rate["floor"], ran_out
 
 
 def measure(port: int, requests: list[bytes], rate: float, duration: float,
             connections: int, closed_seconds: float, repeats: int,
-            gunicorn_pid: int) -> dict[str, float]:
+            gunicorn_pid: int, database: str, floor: Floor | None = None,
+            turns: list[bytes] | None = None, rounds: int = 4) -> dict[str, float]:
     """Warm up, `repeats` paced runs (figures: the median run; also the worst p99), then the
-    closed loop. Repeats because a checkpoint or a neighbour's test run can spike one run."""
+    closed loop. Repeats because a checkpoint or a neighbour's test run can spike one run.
+    With `floor` and `turns` (requests of their own), also closed loops taking turns with the
+    floor (see `interleaved`)."""
     warm = max(200, int(rate))
     load.paced("127.0.0.1", port, requests[:warm], rate, warm / rate)
     position = warm
@@ -163,12 +207,18 @@ def measure(port: int, requests: list[bytes], rate: float, duration: float,
          | {"errors": run.errors} for run in runs), key=lambda row: row["p99"])
     median = figures[len(figures) // 2]
     rest = requests[position:]
-    before = server_cpu(gunicorn_pid)
+    before = server_cpu(gunicorn_pid, database)
     burst = load.closed("127.0.0.1", port, rest, connections, closed_seconds)
-    after = server_cpu(gunicorn_pid)
+    after = server_cpu(gunicorn_pid, database)
     answered = max(1, len(burst.latencies))
+    paired = {}
+    if floor is not None and turns:
+        rps, floor_rps, ran_out = interleaved(port, turns, floor, connections, closed_seconds,
+                                              rounds)
+        paired = {"paired_ratio": rps / floor_rps if floor_rps else 0.0,
+                  "paired_exhausted": ran_out}
     return {
-        **median, "p99_worst": figures[-1]["p99"],
+        **median, **paired, "p99_worst": figures[-1]["p99"],
         "paced_errors": sum(row["errors"] for row in figures),
         "rps": len(burst.latencies) / burst.elapsed if burst.elapsed else 0.0,
         "closed_errors": burst.errors,
@@ -188,6 +238,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="paced runs per endpoint")
     parser.add_argument("--closed-budget", type=int, default=30000,
                         help="requests prepared for the closed-loop run")
+    parser.add_argument("--modes", default="cached,failing",
+                        help="ElevenLabs modes to run, comma-separated (cached, failing)")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="turns each of the floor and a webhook in the interleaved closed "
+                        "loops (0: skip them)")
     options = parser.parse_args()
     per_run = int(options.rate * options.seconds) * options.repeats + max(200, int(options.rate))
     per_run += options.closed_budget
@@ -211,25 +266,27 @@ def main() -> None:
             bare_base = f"http://127.0.0.1:{bare_port}"
             for label, path in (("bare constant TwiML", "/voice/bare"),
                                 ("bare + 1 PG insert/commit", "/voice/bare-db"),
-                                ("bare + PG read & write floor", "/voice/bare-db-floor")):
+                                (FLOOR, "/voice/bare-db-floor")):
                 bare = [signed(bare_port, bare_base, "t", path, {"CallSid": f"CA{n}"})
                         for n in range(per_run)]
                 results[(label, "-")] = measure(
                     bare_port, bare, options.rate, options.seconds, options.connections,
-                    options.closed_seconds, options.repeats, processes[-1].pid)
-            stop(processes.pop())
-            for mode in ("cached", "failing"):
+                    options.closed_seconds, options.repeats, processes[-1].pid,
+                    _database_name(database_url))
+            # The bare app keeps serving (idle but for the floor's turns in the interleaved loops).
+            floor = Floor(bare_port, bare[-options.closed_budget:]) if options.rounds else None
+            for mode in options.modes.split(","):
                 # A database per mode, so one run's dead rows and autovacuum never slow the next.
                 with fresh_postgres_database(f"ringly_bench_{mode}") as mode_database_url:
                     results.update(run_mode(mode, options, per_run, mode_database_url, sandbox,
-                                            workdir / mode, processes))
+                                            workdir / mode, processes, floor))
         finally:
             for process in processes:
                 stop(process)
     print_table(results, options)
 
 
-def run_mode(mode, options, per_run, database_url, sandbox, workdir, processes):
+def run_mode(mode, options, per_run, database_url, sandbox, workdir, processes, floor):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {"DATABASE_URL": database_url, "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
@@ -262,14 +319,20 @@ def run_mode(mode, options, per_run, database_url, sandbox, workdir, processes):
     processes.append(start_gunicorn("wsgi:app", port, env))
     token = sandbox.auth_token
     out = {}
-    entries = entry_requests(port, base, token, per_run)
+    # Requests of their own for the interleaved loops: each is sent once, as everywhere.
+    extra = options.closed_budget if floor is not None else 0
+    entries = entry_requests(port, base, token, per_run + extra)
     out[("POST /voice/rachel/", mode)] = measure(
-        port, entries, options.rate, options.seconds, options.connections,
-        options.closed_seconds, options.repeats, processes[-1].pid)
-    steps = step_requests(port, base, token, waiting_calls(app, client_id, per_run))
+        port, entries[:per_run], options.rate, options.seconds, options.connections,
+        options.closed_seconds, options.repeats, processes[-1].pid,
+        _database_name(database_url), floor, entries[per_run:],
+        options.rounds)
+    steps = step_requests(port, base, token, waiting_calls(app, client_id, per_run + extra))
     out[("POST /voice/rachel/book-name/3", mode)] = measure(
-        port, steps, options.rate, options.seconds, options.connections,
-        options.closed_seconds, options.repeats, processes[-1].pid)
+        port, steps[:per_run], options.rate, options.seconds, options.connections,
+        options.closed_seconds, options.repeats, processes[-1].pid,
+        _database_name(database_url), floor, steps[per_run:],
+        options.rounds)
     stop(processes.pop())
     if worker is not None:
         worker.stop()
@@ -283,15 +346,22 @@ def run_mode(mode, options, per_run, database_url, sandbox, workdir, processes):
     return out
 
 
+def _paired(row: dict[str, float]) -> str:
+    if "paired_ratio" not in row:
+        return "-"
+    return f"{row['paired_ratio']:.2f}" + ("*" if row["paired_exhausted"] else "")
+
+
 def print_table(results, options) -> None:
     bare_rps = results[("bare constant TwiML", "-")]["rps"]
+    floor_rps = results[(FLOOR, "-")]["rps"]
     print(f"\nVoice webhooks on gunicorn (gunicorn.conf.py), {os.cpu_count()} cores; "
           f"(a) {options.rate:.0f} req/s for {options.seconds:.0f} s, "
           f"(b) {options.connections} connections for {options.closed_seconds:.0f} s")
     print(f"(a) is the median of {options.repeats} paced runs; 'worst' is the highest p99 of them")
     header = (f"{'endpoint':<32} {'ElevenLabs':<10} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-              f"{'worst':>7} {'err(a)':>6} {'req/s(b)':>9} {'vs bare':>7} {'err(b)':>6} "
-              f"{'web cpu':>7} {'pg cpu':>6}")
+              f"{'worst':>7} {'err(a)':>6} {'req/s(b)':>9} {'vs bare':>7} {'vs floor':>8} "
+              f"{'in turns':>8} {'err(b)':>6} {'web cpu':>7} {'pg cpu':>6}")
     print(header)
     print("-" * len(header))
     for (endpoint, mode), row in results.items():
@@ -299,11 +369,15 @@ def print_table(results, options) -> None:
         print(f"{endpoint:<32} {mode:<10} {row['p50']:>7.1f} {row['p95']:>7.1f} "
               f"{row['p99']:>7.1f} {row['p99_worst']:>7.1f} {row['paced_errors']:>6} "
               f"{row['rps']:>8.0f}{flag:1} "
-              f"{row['rps'] / bare_rps:>7.2f} {row['closed_errors']:>6} "
+              f"{row['rps'] / bare_rps:>7.2f} {row['rps'] / floor_rps:>8.2f} "
+              f"{_paired(row):>8} {row['closed_errors']:>6} "
               f"{row['web_cpu_ms']:>7.2f} {row['db_cpu_ms']:>6.2f}")
     print("* the prepared requests ran out before the time was up; raise --closed-budget")
+    print("vs floor: req/s(b) over the floor's req/s(b), measured a minute or more apart; in "
+          f"turns: the same ratio from {options.rounds} closed loops each, taking turns with the "
+          "floor (a neighbour's load on a shared machine falls on both alike)")
     print("web cpu / pg cpu: CPU milliseconds per answered request during (b), in the gunicorn"
-          " processes and in PostgreSQL")
+          " processes and in PostgreSQL (the database's own backends and the server processes)")
 
 
 if __name__ == "__main__":
