@@ -309,7 +309,12 @@ def turn_transaction() -> Iterator[TurnTransaction]:
     commit, and its after-commit work (texts handed to the broker, queued tasks) runs after it,
     as a session's own commit would do. A turn whose session rolls back stores nothing; the
     session must not commit inside a turn (the turn commits, once, with its last write)."""
-    turn = TurnTransaction(db.engine.connect())
+    connection = db.engine.connect()
+    try:
+        turn = TurnTransaction(connection)
+    except BaseException:
+        connection.close()  # a connection that broke as it was lent: back to the pool
+        raise
     session = db.session
     try:
         with session_joins(turn.connection):
