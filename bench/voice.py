@@ -3,7 +3,9 @@
 For `POST /voice/rachel/` (a new call each request) and one mid-booking step (`book-name`,
 a distinct call waiting at that step each request), with signed requests:
   (a) 200 requests/s for 20 s, open loop: p50/p95/p99;
-  (b) 50 keep-alive connections as fast as possible: requests/s and the ratio to the bare app.
+  (b) 50 keep-alive connections as fast as possible: requests/s, the ratio to the bare app and
+      the ratio to the read-and-write floor (below), also measured in closed loops that take
+      turns with the floor, so that load from elsewhere on the machine weighs on both alike.
 Twice: ElevenLabs audio served from the cache, and ElevenLabs failing (every TTS request 500s,
 a worker trying to render, the breaker open). Starts its own PostgreSQL database, sandbox,
 worker and gunicorn processes and removes them. Prints a table; not a test.
