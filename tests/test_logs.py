@@ -22,7 +22,8 @@ from ringly.messaging.models import Message
 from ringly.provisioning import saga
 from ringly.provisioning.candidates import forget_pools
 from tests.support.web import WebProcess
-from tests.voice.conftest import CLIENT_NUMBER, Phone, make_client
+from ringly.clients.models import Client
+from tests.voice.conftest import CLIENT_NUMBER, EVERY_DAY, Phone, make_client
 
 CALLER = "+13125550142"
 BOOKING = [{"digits": "1"}, {"digits": "1"}, {"speech": "Maria Lopez"}, {"digits": "1"},
@@ -55,6 +56,11 @@ def test_a_provision_and_a_booking_call_log_no_secret_and_no_callers_number(
         # The worker's step, in this process so its log lines are captured too.
         job_id = response.headers["Location"].rsplit("/", 1)[-1]
         assert saga.advance(job_id) == "completed"
+        # Open every day: "tomorrow" is bookable whatever day the test runs on.
+        customer = db.session.scalar(sa.select(Client).where(
+            Client.ringlypro_number.is_not(None)).order_by(Client.id.desc()))
+        customer.business_hours = EVERY_DAY
+        db.session.commit()
         db.session.remove()
     [number] = sandbox.owned_numbers()
     call = requests.post(f"{sandbox.url}/sandbox/calls", timeout=60, json={

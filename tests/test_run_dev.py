@@ -77,7 +77,16 @@ def test_make_run_serves_the_embedded_default_and_stops_every_process(tmp_path):
             json={"business_name": "Bella Salon", "email": "owner@bella.example",
                   "areaCode": "312"})
         assert provisioned.status_code == 200, provisioned.text
-        number = provisioned.json()["client"]["ringlypro_number"]
+        client = provisioned.json()["client"]
+        number = client["ringlypro_number"]
+        # Open every day, so "tomorrow at 10 am" is bookable whatever day the test runs on
+        # (the default hours close at the weekend).
+        opened = requests.patch(
+            f"{web}/api/clients/{client['id']}", timeout=10,
+            headers={"Authorization": f"Bearer {key}"},
+            json={"business_hours": {day: [["09:00", "17:00"]] for day in
+                                     ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}})
+        assert opened.status_code == 200, opened.text
 
         call = subprocess.run(
             [sys.executable, "-m", "ringly.sandbox.call", "--sandbox",
