@@ -144,9 +144,14 @@ def resolve(client: Client, understood: Understood, now: datetime,
     # Duckling lists both readings of an hour said without am/pm (2:30 and 14:30) and later
     # days too; keep the first day's readings and prefer one inside the opening hours, else
     # the next one inside them ("at 9" said at 10 AM: 9 PM is closed, so tomorrow at 9).
+    # Only an hour said without a day moves to a later day: a day the caller named (a date,
+    # a weekday, "en cuatro días") is the nearest such day even when it is closed, and its
+    # next reading is a week, a month or a year later ("december 6 at 10", a Sunday, is not
+    # December 6 next year): the caller hears that day is not available, and the times near it.
     same_day = [moment for moment in future if moment.date() == future[0].date()]
+    later = future if _repeats_daily(understood.candidates) else same_day
     in_hours = ([moment for moment in same_day if _inside_hours(client, moment)]
-                or [moment for moment in future if _inside_hours(client, moment)])
+                or [moment for moment in later if _inside_hours(client, moment)])
     past_today = [moment for moment in understood.candidates
                   if moment <= now and moment.date() == now.date()]
     if not in_hours and past_today:
@@ -160,6 +165,13 @@ def resolve(client: Client, understood: Understood, now: datetime,
     if is_slot(client, asked) and asked not in taken:
         return Resolution(asked, None)
     return Resolution(None, asked)
+
+
+def _repeats_daily(candidates: tuple[datetime, ...]) -> bool:
+    """Duckling's readings of an hour without a day come on consecutive days; those of a named
+    day (a weekday, a date) a week, a month or a year apart."""
+    days = sorted({moment.date() for moment in candidates})
+    return len(days) > 1 and days[1] - days[0] == timedelta(days=1)
 
 
 def _inside_hours(client: Client, moment: datetime) -> bool:

@@ -232,3 +232,28 @@ def test_pass_rates_duckling_with_rewrites_against_duckling_alone_and_dateparser
         assert passed == total
         assert passed >= rates[("duckling alone", locale)][0]
         assert passed >= rates[("dateparser", locale)][0]
+
+
+# -- a day the caller names that is closed ---------------------------------------------------
+@pytest.mark.parametrize(("locale", "text"), [
+    ("en", "december 6 at 10"), ("en", "on december 6 at 10 am"), ("en", "sunday at 10"),
+    ("es", "en cuatro días a las diez"), ("es", "dentro de 4 días a las 10"),
+    ("es", "el 6 de diciembre a las diez"), ("es", "el domingo a las diez"),
+])
+def test_a_named_day_that_is_closed_is_that_day_not_one_a_week_or_a_year_later(locale, text):
+    """Sunday December 6 is closed: Duckling's next reading of the date is December 6, 2027
+    (a Monday, open), of the weekday the Sunday after. The caller meant this one."""
+    now = Utterance(locale, text, NOW).local("now")
+    resolution = resolve(CLIENT, understand(text, locale, now, TZ), now, set())
+    assert resolution.slot is None
+    assert resolution.asked == Utterance(locale, text, "2026-12-06 10:00").local("slot")
+
+
+def test_a_named_date_on_a_closed_date_is_kept_too():
+    """A closed date (a holiday) on an open weekday: not the same date a year later."""
+    client = SimpleNamespace(timezone=TZ, slot_minutes=SLOT_MINUTES, business_hours=HOURS,
+                             closed_dates=[{"from": "2026-12-07", "to": "2026-12-07"}])
+    now = Utterance("en", "", NOW).local("now")
+    for locale, text in (("en", "december 7 at 10"), ("es", "en cinco días a las diez")):
+        resolution = resolve(client, understand(text, locale, now, TZ), now, set())
+        assert resolution.slot is None and resolution.asked == _at("10:00") + timedelta(days=5)

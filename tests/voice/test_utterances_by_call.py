@@ -5,7 +5,7 @@ Flask test client with signed webhooks, at the row's own moment (the clock is se
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -14,9 +14,11 @@ import time_machine
 from flask import Flask
 
 from ringly.booking.models import Appointment
+from ringly.booking.slots import zone
 from ringly.db import db
 from tests.booking.utterances import (
     HOURS,
+    NOW,
     OFFERED,
     SLOT_MINUTES,
     TABLE,
@@ -124,3 +126,42 @@ def test_every_utterance_books_its_slot_through_a_whole_call(shared, row: Uttera
         f"{row.text!r} booked {appointment.starts_at.astimezone(row.local('slot').tzinfo)}")
     assert appointment.customer_name == NAME[row.locale]
     assert appointment.language == row.locale
+
+
+# Said on Wednesday, December 2, 2026: each names Sunday, December 6, which is closed.
+CLOSED_DAY = [
+    ("en", "december 6 at 10", "Sunday, December 6 at 10 AM is not available"),
+    ("en", "in four days at 10 am", "Sunday, December 6 at 10 AM is not available"),
+    ("es", "en cuatro días a las diez", "domingo 6 de diciembre"),
+    ("es", "el 6 de diciembre a las diez", "domingo 6 de diciembre"),
+]
+
+
+@pytest.mark.parametrize(("locale", "text", "closed"), CLOSED_DAY)
+def test_a_named_day_that_is_closed_is_said_to_be_so_and_the_times_near_it_offered(
+        shared, locale, text, closed):
+    """Sunday, December 6 is closed: the caller hears that day is not available and the times
+    nearest it (Saturday and Monday), never December 6 of the next year."""
+    app, client = shared
+    index = 1900 + [row[1] for row in CLOSED_DAY].index(text)
+    client_id = make_client(app, timezone=TZ, business_hours=HOURS, slot_minutes=SLOT_MINUTES,
+                            min_notice_minutes=0, ringlypro_number=f"+1312555{index:04d}")
+    said = SAID[locale]
+    with time_machine.travel(Utterance(locale, "", NOW, NOW).local("now"), tick=True):
+        phone = Phone(client, app, to=f"+1312555{index:04d}", caller=f"+1312556{index:04d}")
+        phone.dial_in()
+        phone.press("1" if locale == "en" else "2")
+        phone.press("1")
+        phone.say(NAME[locale])
+        phone.press("1")
+        phone.say(text)
+        heard = phone.said_last()
+        assert closed in heard and said["offered"] in heard, heard
+        assert "2027" not in heard, heard
+        phone.press("1")
+        assert phone.said_last().startswith(said["read_back"]), phone.said_last()
+        phone.say(YES[locale])
+        assert phone.ended()
+    [appointment] = _booked(app, client_id)
+    local = appointment.starts_at.astimezone(zone(TZ))
+    assert local.date() in (date(2026, 12, 5), date(2026, 12, 7)), local
