@@ -17,6 +17,7 @@ import pytest
 
 from ringly.booking.rewrites import (
     drop_fillers,
+    english_offsets,
     english_parts_of_day,
     spanish_offsets,
     spanish_phrases,
@@ -126,6 +127,12 @@ def test_fillers_are_dropped_and_pauses_closed_up(locale, said, read):
     ("de mañana en quince días", "el 17 de diciembre"),
     ("en ocho días", "el 10 de diciembre"),  # said plainly, eight days
     ("en la tarde", "en la tarde"),  # no number: nothing to rewrite
+    ("de aquí a tres días a las diez", "el 5 de diciembre a las diez"),
+    ("de aqui a 2 semanas", "el 16 de diciembre"),
+    ("dentro de un par de días", "el 4 de diciembre"),
+    ("en un par de semanas", "el 16 de diciembre"),
+    ("el lunes en ocho a las 10", "el 14 de diciembre a las 10"),  # a week from Monday
+    ("del viernes en quince", "el 18 de diciembre"),
 ])
 def test_spanish_offsets_become_the_date_they_mean(said, read):
     assert spanish_offsets(said, Utterance("es", said, NOW).local("now")) == read
@@ -138,6 +145,11 @@ def test_spanish_offsets_become_the_date_they_mean(said, read):
     ("el viernes a eso de las tres", "el viernes a las tres"),
     ("a las 7 en la noche", "a las 7 de la noche"),
     ("hoy al mediodía", "hoy a las 12"),
+    ("el martes de la semana próxima a las diez", "el martes de la próxima semana a las diez"),
+    ("la semana próxima el jueves", "la próxima semana el jueves"),
+    ("el martes de la otra semana", "el martes de la próxima semana"),
+    ("el martes de la semana entrante", "el martes de la próxima semana"),
+    ("el martes próximo a las once", "el próximo martes a las once"),
 ])
 def test_spanish_phrases_duckling_misreads_are_rewritten(said, read):
     assert spanish_phrases(said) == read
@@ -156,11 +168,36 @@ def test_english_hours_with_a_part_of_the_day_become_am_or_pm(said, read):
     assert english_parts_of_day(said) == read
 
 
+@pytest.mark.parametrize(("said", "read"), [
+    ("a week from monday at 10", "december 14 at 10"),  # from that Monday, not today
+    ("a week from this friday", "december 11"),
+    ("two weeks from friday", "december 18"),
+    ("a week from wednesday", "december 9"),  # said on a Wednesday: today's own name
+    ("two days from now at 10", "december 4 at 10"),  # the hour said is kept
+    ("a couple of days from today", "december 4"),
+    ("a week from tomorrow", "december 10"),
+    ("30 days from now", "january 1 2027"),  # another year is named
+    ("a week on monday", "december 14"),
+    ("monday week at 11", "december 14 at 11"),
+    ("the week after next on tuesday", "december 15"),
+    ("tuesday of the week after next", "december 15"),
+    ("a week from next monday", "a week from next monday"),  # Duckling reads it right
+    ("in a couple of days", "in a couple of days"),
+    ("next week on tuesday", "next week on tuesday"),
+])
+def test_english_offsets_from_a_day_or_from_now_become_the_date_they_mean(said, read):
+    assert english_offsets(said, Utterance("en", said, NOW).local("now")) == read
+
+
 def test_the_misread_classes_fail_without_the_rewrites():
     """Why each rewrite exists: Duckling alone lands these on another slot."""
     misread = ["en 3 días a las diez", "dentro de una semana a las diez",
                "mañana eh a las 3 de la tarde", "el martes de la semana que viene a las 11",
-               "5 in the evening", "um, tomorrow, like, at 10"]
+               "5 in the evening", "um, tomorrow, like, at 10",
+               "el martes de la semana próxima a las diez", "de aquí a tres días a las diez",
+               "dentro de un par de días a las diez", "el martes de la otra semana a las diez",
+               "el martes próximo a las once", "a week from monday at 10",
+               "a week from friday at 3 pm", "two days from now at 10", "monday week at 11"]
     rows = {row.text: row for row in TIMES}
     for text in misread:
         assert duckling_alone_slot(rows[text]) != rows[text].local("slot"), text
