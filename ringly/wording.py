@@ -265,13 +265,15 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     # A returning caller's answers about their appointment (ringly/voice/returning.py). The
     # negations count as "keep", so "don't cancel it" names both and is asked again.
     "keep": {"en": ("keep", "keep it", "leave it", "no", "don t", "dont", "do not", "not"),
-             "es": ("mantener", "mantenerla", "mantengo", "conservar", "conservarla",
-                    "dejarla", "dejarla igual", "no")},
+             "es": ("mantener", "mantenerla", "mantengo", "mantengala", "mantenla", "conservar",
+                    "conservarla", "conservela", "dejarla", "dejarla igual", "dejela", "dejala",
+                    "no")},
     "change": {"en": ("change", "reschedule", "move", "another time", "different time"),
-               "es": ("cambiar", "cambiarla", "cambio", "mover", "moverla", "reprogramar",
-                      "otra hora", "otro dia")},
+               "es": ("cambiar", "cambiarla", "cambio", "cambiela", "cambiala", "mover",
+                      "moverla", "muevala", "reprogramar", "otra hora", "otro dia")},
     "cancel": {"en": ("cancel", "cancel it", "cancellation", "delete"),
-               "es": ("cancelar", "cancelarla", "cancelo", "cancelacion", "anular", "anularla")},
+               "es": ("cancelar", "cancelarla", "cancelo", "cancelela", "cancelala",
+                      "cancelacion", "anular", "anularla", "anulela")},
 }
 
 # Picking an offered time by voice: "the second one", "la primera", "number two".

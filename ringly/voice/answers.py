@@ -54,7 +54,8 @@ def offered_choice(speech: str) -> int | None:
     return None
 
 
-_KEY_WORDS = frozenset({"number", "option", "press", "numero", "opcion", "oprimo", "el", "la"})
+_KEY_WORDS = frozenset({"number", "option", "press", "numero", "opcion", "oprimo", "oprima",
+                        "marco", "el", "la", "please", "por", "favor"})
 
 
 def key(digits: str, speech: str) -> str:

@@ -13,6 +13,7 @@ from ringly.booking.slots import to_local
 from ringly.clients.models import Client
 from ringly.messaging import outbound
 from ringly.voice import flow
+from ringly.voice.answers import key, yes_or_no
 from ringly.voice.flow import Line
 from ringly.wording import HINTS, spoken_code, spoken_when
 
@@ -28,12 +29,16 @@ UPCOMING_START = (
     .order_by(Appointment.starts_at).limit(1).correlate(Client).scalar_subquery()
 )
 
-# What the caller may answer: by key, and by words (WORDS meanings) that name one answer only.
+# What the caller may answer: by key (pressed or said: "three", "press two", "tres"), and by
+# words (WORDS meanings) that name one answer only.
 APPOINTMENT_KEYS = {"1": "keep", "2": "change", "3": "cancel"}
 APPOINTMENT_WORDS = {"keep": ("keep",), "change": ("change",), "cancel": ("cancel",)}
 CANCEL_KEYS = {"1": "cancel", "2": "keep"}
 # "Keep" words include the negations, so "no, don't cancel" is never read as a yes to cancel.
-CANCEL_WORDS = {"cancel": ("cancel", "yes"), "keep": ("keep",)}
+CANCEL_WORDS = {"cancel": ("cancel",), "keep": ("keep",)}
+# The cancel question is a yes or no: a yes ("yeah", "sure", "sí", "claro") cancels, a no
+# ("nope", "no gracias") keeps, as at every "press 1 or say yes" question.
+CANCEL_YES_NO = {True: "cancel", False: "keep"}
 
 
 def upcoming(ctx: conversation.Ctx) -> datetime | None:
@@ -78,7 +83,7 @@ def on_returning(ctx: conversation.Ctx, turn: conversation.Turn) -> conversation
 
 
 def on_cancel_confirm(ctx: conversation.Ctx, turn: conversation.Turn) -> conversation.Reply:
-    answer = _answer(ctx, turn, CANCEL_KEYS, CANCEL_WORDS)
+    answer = _answer(ctx, turn, CANCEL_KEYS, CANCEL_WORDS, CANCEL_YES_NO)
     if answer is None:
         return conversation.reprompt(ctx, "cancel-confirm", turn)
     if answer == "keep":
@@ -131,13 +136,20 @@ def confirm_change(ctx: conversation.Ctx, start: datetime) -> conversation.Reply
 
 
 def _answer(ctx: conversation.Ctx, turn: conversation.Turn, by_key: dict[str, str],
-            by_words: dict[str, tuple[str, ...]]) -> str | None:
-    """The one answer given: a key, or words naming exactly one answer ("don't cancel" names
-    two and is asked again); None when there is none."""
-    if turn.digits:
-        return by_key.get(turn.digits)
+            by_words: dict[str, tuple[str, ...]],
+            by_yes_no: dict[bool, str] | None = None) -> str | None:
+    """The one answer given: a key pressed or said ("three", "press two", "tres"), or words
+    naming exactly one answer, a yes or a no among them where one is asked (`by_yes_no`):
+    "don't cancel" names two and is asked again; None when there is none."""
+    pressed = key(turn.digits, turn.speech)
+    if pressed or turn.digits:
+        return by_key.get(pressed)
     named = {answer for answer, meanings in by_words.items()
              if any(conversation.said(turn, meaning, ctx.locale) for meaning in meanings)}
+    if by_yes_no is not None:
+        reply = yes_or_no("", turn.speech, ctx.locale)
+        if reply is not None:
+            named.add(by_yes_no[reply])
     return named.pop() if len(named) == 1 else None
 
 

@@ -42,6 +42,7 @@ def test_keys_mean_what_the_prompt_says(digits, meaning):
     ("3", "", "3"), ("", "one", "1"), ("", "number two", "2"), ("", "dos", "2"),
     ("", "opción tres", "3"), ("", "press four", "4"), ("", "the second one", ""),
     ("", "one two", ""), ("", "appointment", ""), ("", "la una", ""),
+    ("", "oprima tres", "3"), ("", "three please", "3"), ("", "el dos, por favor", "2"),
 ])
 def test_a_key_may_be_said(digits, said, pressed):
     assert key(digits, said) == pressed

@@ -407,6 +407,57 @@ def test_spoken_answers_keep_or_cancel(app, phone, tomorrow_at_ten, language_key
     assert [a.status for a in _rows(app, Appointment)] == [status]
 
 
+@pytest.mark.parametrize(("language_key", "answer", "then", "status"), [
+    # The keys said, as every other menu takes them: "three", "press three", "3", "tres".
+    ("1", "three", "yes", "cancelled"),
+    ("1", "press three", "press one", "cancelled"),
+    ("1", "3", "one", "cancelled"),
+    ("1", "number three", "two", "booked"),
+    ("1", "cancel it", "yeah", "cancelled"),
+    ("1", "cancel my appointment", "sure", "cancelled"),
+    ("1", "cancel it", "nope", "booked"),
+    ("1", "three", "no thanks", "booked"),
+    ("2", "tres", "sí", "cancelled"),
+    ("2", "oprimo tres", "uno", "cancelled"),
+    ("2", "el tres", "claro", "cancelled"),
+    ("2", "cancélela", "sí, cancélela", "cancelled"),
+    ("2", "tres", "dos", "booked"),
+    ("2", "cancelar", "no", "booked"),
+])
+def test_keys_said_and_yes_or_no_at_the_cancel_question_count(
+        app, phone, tomorrow_at_ten, language_key, answer, then, status):
+    phone.dial_in()
+    phone.press(language_key)
+    phone.say(answer)
+    assert "/cancel-confirm/" in phone.last.find("Gather").get("action"), phone.said_last()
+    phone.say(then)
+    assert [a.status for a in _rows(app, Appointment)] == [status], phone.said_last()
+    if status == "booked":
+        assert "/intent/" in phone.last.find("Gather").get("action")  # kept: on to the menu
+
+
+@pytest.mark.parametrize(("language_key", "answer", "heard"), [
+    ("1", "two", "Let's find a new time for your appointment."),
+    ("1", "press two", "Let's find a new time for your appointment."),
+    ("1", "change it", "Let's find a new time for your appointment."),
+    ("1", "I'd like to reschedule", "Let's find a new time for your appointment."),
+    ("1", "one", "Great, your appointment stays as it is."),
+    ("1", "keep it", "Great, your appointment stays as it is."),
+    ("2", "dos", "Busquemos una nueva hora para su cita."),
+    ("2", "cambiar", "Busquemos una nueva hora para su cita."),
+    ("2", "cámbiela, por favor", "Busquemos una nueva hora para su cita."),
+    ("2", "uno", "Perfecto, su cita se mantiene."),
+    ("2", "déjela como está", "Perfecto, su cita se mantiene."),
+])
+def test_keys_said_and_natural_answers_change_or_keep(app, phone, tomorrow_at_ten,
+                                                       language_key, answer, heard):
+    phone.dial_in()
+    phone.press(language_key)
+    phone.say(answer)
+    assert phone.said_last().startswith(heard), phone.said_last()
+    assert [a.status for a in _rows(app, Appointment)] == ["booked"]
+
+
 @pytest.mark.parametrize("answer", ["I don't want to cancel", "hmm", ""])
 def test_an_unclear_or_contradictory_answer_is_asked_again(app, phone, tomorrow_at_ten, answer):
     phone.dial_in()
