@@ -169,7 +169,8 @@ def on_language(ctx: Ctx, turn: Turn) -> Reply:
         choice = "en"
     if choice is None:
         return reprompt(ctx, "language", turn)
-    ctx.scene = Scene(choice, ctx.scene.base_url, ctx.scene.turn, ctx.scene.audio_url)
+    ctx.scene = Scene(choice, ctx.scene.base_url, ctx.scene.turn, ctx.scene.audio_url,
+                      ctx.scene.said)
     return returning.after_greeting(ctx, language=choice)
 
 

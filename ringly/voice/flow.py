@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
@@ -23,12 +23,15 @@ class Scene:
     base_url: str
     turn: int
     audio_url: Callable[[str, str], str | None] = lambda text, locale: None
+    # Every line this scene spoke, in order: the call's transcript keeps them.
+    said: list[str] = field(default_factory=list, compare=False)
 
     def action(self, step: str) -> str:
         return f"{self.base_url}/voice/{PERSONA[self.locale]}/{step}/{self.turn}"
 
     def speak(self, parent: VoiceResponse | Gather, text: str, locale: str | None = None) -> None:
         locale = locale or self.locale
+        self.said.append(text)
         url = self.audio_url(text, locale)
         if url:
             parent.play(url)

@@ -32,6 +32,9 @@ CALLS = Call.__table__
 # What a turn keeps of the caller's keys and words: a gather takes at most 20 digits, and a
 # spoken answer (a name, a time) is a few words.
 MAX_DIGITS, MAX_SPEECH = 32, 300
+# The transcript kept in the call's state (the operator's console shows it): the latest turns,
+# each line cut to a length no prompt reaches. A call's turns are bounded by the flow anyway.
+TRANSCRIPT_TURNS, TRANSCRIPT_TEXT = 60, 600
 
 # The webhooks are the hot path: each turn is one read and one write, committed once, on a
 # connection of the turn's own, with statements compiled once and run on its DBAPI cursor (see
@@ -107,7 +110,7 @@ def answer_entry(form: Mapping[str, str]) -> str:
                 ctx.state["remembered_language"] = remembered
             if upcoming is not None:
                 ctx.state["upcoming"] = upcoming.isoformat()
-            values = _stored(ctx, conversation.start(ctx), 1)
+            values = _stored(ctx, conversation.start(ctx), 1, "entry", None)
             turn.commit_with(_INSERT_CALL, {
                 "call_sid": call_sid, "client_id": client.id, "from_number": caller,
                 "to_number": called, "direction": plain_text(form.get("Direction"), 16) or None,
@@ -148,14 +151,17 @@ def _take_turn(call_turn: TurnTransaction, row: tuple, step: str, form: Mapping[
                locale=language or client.default_language or "en", turn=current + 1,
                now=utcnow())
     handler = conversation.HANDLERS.get(step)
+    digits, speech = (plain_text(form.get("Digits"), MAX_DIGITS),
+                      plain_text(form.get("SpeechResult"), MAX_SPEECH))
     if step == "voicemail":
         reply = _voicemail(ctx, client.id, form)
     elif handler is None:
         reply = Reply(None, flow.finish(ctx.scene, [ctx.scene.line("goodbye_no_answer")]))
     else:
-        reply = handler(ctx, Turn(plain_text(form.get("Digits"), MAX_DIGITS),
-                                  plain_text(form.get("SpeechResult"), MAX_SPEECH), dict(form)))
-    values = _stored(ctx, reply, current + 1)
+        reply = handler(ctx, Turn(digits, speech, dict(form)))
+    heard = (f"pressed {digits}" if digits else speech) or \
+        ("(a recording)" if step == "voicemail" and form.get("RecordingUrl") else "(nothing)")
+    values = _stored(ctx, reply, current + 1, step, heard)
     update = _UPDATE_CALL
     if reply.language:
         values["language"] = reply.language
@@ -178,11 +184,16 @@ def _replay_or_current(call_sid: str) -> str:
     return last or _unknown_number()
 
 
-def _stored(ctx: Ctx, reply: Reply, turn: int) -> dict[str, Any]:
+def _stored(ctx: Ctx, reply: Reply, turn: int, step: str, heard: str | None) -> dict[str, Any]:
     """The call's columns after this turn: its state (with the document just served, for
-    replays), the step it now waits in, and how many re-prompts it has used."""
+    replays, and the turn in the transcript), the step it now waits in, and how many re-prompts
+    it has used."""
     ctx.state["turn"] = turn
     ctx.state["last_twiml"] = to_text(reply.response)
+    transcript = list(ctx.state.get("transcript") or ())[-(TRANSCRIPT_TURNS - 1):]
+    transcript.append({"step": step, "caller": heard,
+                       "ringly": " ".join(ctx.scene.said)[:TRANSCRIPT_TEXT]})
+    ctx.state["transcript"] = transcript
     return {"state": ctx.state, "step": reply.step or "ended",
             "retries": sum((ctx.state.get("attempts") or {}).values())}
 
