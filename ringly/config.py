@@ -282,6 +282,15 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "EVENTS_RETRY_CAP": _positive(env, "EVENTS_RETRY_CAP", 3600.0),
         "EVENTS_RETRY_HOURS": _positive(env, "EVENTS_RETRY_HOURS", 24.0),
         "EVENTS_RETENTION_DAYS": _positive(env, "EVENTS_RETENTION_DAYS", 30.0),
+        # The operator's console (/admin, ringly/console): how long a sign-in lasts, failed
+        # sign-ins allowed per account and per address (the `limits` notation), and the prices
+        # its cost estimate uses where Twilio reported none.
+        "ADMIN_SESSION_HOURS": _positive(env, "ADMIN_SESSION_HOURS", 12.0),
+        "ADMIN_SIGNIN_LIMIT_ACCOUNT": env.get("ADMIN_SIGNIN_LIMIT_ACCOUNT") or "5/15 minutes",
+        "ADMIN_SIGNIN_LIMIT_ADDRESS": env.get("ADMIN_SIGNIN_LIMIT_ADDRESS") or "20/15 minutes",
+        "ADMIN_COOKIE_SECURE": _bool(env, "ADMIN_COOKIE_SECURE", not embedded),
+        "CALL_PRICE_PER_MINUTE": _decimal(env, "CALL_PRICE_PER_MINUTE", "0.0085"),
+        "TEXT_PRICE": _decimal(env, "TEXT_PRICE", "0.0083"),
         "API_TITLE": "Ringly",
         "API_VERSION": "1.0",
         "OPENAPI_VERSION": "3.0.3",

@@ -1,5 +1,5 @@
 """Every model, imported once so Alembic and the app see the whole schema."""
-from ringly.admin.models import ApiKey, AuditEvent
+from ringly.admin.models import AdminSession, AdminUser, ApiKey, AuditEvent
 from ringly.booking.models import Appointment
 from ringly.clients.models import Client
 from ringly.events.models import Event, EventDelivery, EventEndpoint
@@ -9,6 +9,8 @@ from ringly.provisioning.models import PhoneNumber, ProvisioningJob
 from ringly.voice.models import AudioClip, Call
 
 __all__ = [
+    "AdminSession",
+    "AdminUser",
     "ApiKey",
     "Appointment",
     "AudioClip",

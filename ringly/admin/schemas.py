@@ -43,10 +43,13 @@ class AuditEventSchema(Schema):
     subject_type = fields.String(allow_none=True,
                                  metadata={"description": "the table of the row concerned"})
     subject_id = fields.String(allow_none=True)
-    actor = fields.String(metadata={"description": "who did it: `api key NAME`, `cli COMMAND`, "
-                                    "`task NAME` (with `for api key NAME` when a key caused "
-                                    "it), `webhook PATH` or `system`"})
+    actor = fields.String(metadata={"description": "who did it: `api key NAME`, `admin EMAIL` "
+                                    "(the console), `cli COMMAND`, `task NAME` (with `for api "
+                                    "key NAME` or `for admin EMAIL` when a key or an admin "
+                                    "caused it), `webhook PATH` or `system`"})
     api_key_id = fields.Integer(allow_none=True,
                                 metadata={"description": "the API key that did it, if any"})
+    admin_user_id = fields.Integer(allow_none=True, metadata={
+        "description": "the console's admin who did it (or asked for the job), if any"})
     data = fields.Dict()
     created_at = fields.DateTime()

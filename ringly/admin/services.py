@@ -14,7 +14,7 @@ from celery import current_task
 from flask import g, has_app_context, has_request_context, request
 from flask.cli import ScriptInfo
 
-from ringly.admin.models import ApiKey, AuditEvent
+from ringly.admin.models import AdminUser, ApiKey, AuditEvent
 from ringly.admin.scopes import DEFAULT_SCOPES, normalise_scopes
 from ringly.db import db, newest_first, utcnow
 from ringly.errors import Conflict, NotFound, Unauthorized
@@ -115,13 +115,15 @@ def record_event(
     subject_id: Any = None,
     client_id: int | None = None,
     api_key_id: int | None = None,
+    admin_user_id: int | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Add an audit event to the current transaction; the caller commits.
 
     The client is taken from the subject (a client, or a row with `client_id`) unless given;
-    the actor is the request's API key, the CLI command or the task running. A task acting for
-    a key (a provisioning job) passes `api_key_id` so the event names the key that caused it."""
+    the actor is the request's API key or admin, the CLI command or the task running. A task
+    acting for a key or a console admin (a provisioning job) passes `api_key_id` or
+    `admin_user_id` so the event names who caused it."""
     if subject is not None:
         if getattr(subject, "id", 0) is None and subject in db.session:
             db.session.flush()  # a new row: its id is the subject's id
@@ -132,11 +134,19 @@ def record_event(
                          else getattr(subject, "client_id", None))
     if api_key_id is None:
         api_key_id = getattr(subject, "api_key_id", None)  # a job remembers who asked for it
+    if admin_user_id is None and subject_type != "admin_users":
+        admin_user_id = getattr(subject, "admin_user_id", None)  # asked for in the console
     actor, acting_key_id = _actor()
+    acting_admin_id = _admin_id()
     if api_key_id is not None and acting_key_id is None:
         acting_key = db.session.get(ApiKey, api_key_id)
         actor = f"{actor} for api key {acting_key.name if acting_key else api_key_id}"
         acting_key_id = api_key_id
+    elif admin_user_id is not None and acting_admin_id is None:
+        # A task doing what an admin asked for in the console (a job's steps) names them.
+        admin = db.session.get(AdminUser, admin_user_id)
+        actor = f"{actor} for admin {admin.email if admin else admin_user_id}"
+        acting_admin_id = admin_user_id
     event = AuditEvent(
         kind=kind,
         message=message,
@@ -145,6 +155,7 @@ def record_event(
         client_id=client_id if isinstance(client_id, int) else None,
         actor=actor[:128],
         api_key_id=acting_key_id,
+        admin_user_id=acting_admin_id,
         # JSON as stored: a time, a Decimal or a zone in `data` is kept as its text.
         data=json.loads(json.dumps(data or {}, default=str)),
     )
@@ -152,11 +163,20 @@ def record_event(
     return event
 
 
+def _admin_id() -> int | None:
+    admin = g.get("admin_user") if has_app_context() else None
+    return admin.id if admin is not None else None
+
+
 def _actor() -> tuple[str, int | None]:
-    """Who is acting now: an API key in a request, a `flask` CLI command, a Celery task."""
+    """Who is acting now: an API key in a request, an admin in the console, a `flask` CLI
+    command, a Celery task."""
     api_key = g.get("api_key") if has_app_context() else None
     if api_key is not None:
         return f"api key {api_key.name}", api_key.id
+    admin = g.get("admin_user") if has_app_context() else None
+    if admin is not None:
+        return f"admin {admin.email}", None
     if has_request_context():
         source = "api request" if request.path.startswith("/api") else "webhook"
         return f"{source} {request.path}", None

@@ -48,6 +48,11 @@ class ProvisioningJob(Timestamped, db.Model):
     api_key_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("api_keys.id", ondelete="SET NULL")
     )
+    # The console's admin who asked for it, when it came from the console (audit events of the
+    # job's steps name them, as they name the API key of a job asked for through the API).
+    admin_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("admin_users.id", ondelete="SET NULL")
+    )
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(255))
     request_fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
     request: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)

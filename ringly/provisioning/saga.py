@@ -268,7 +268,7 @@ def _record_purchase(job: ProvisioningJob, incoming: IncomingNumber) -> Incoming
             job.move_to(JobState.CONFIGURING)
         # The audit log names the key that asked for the number, not only the worker.
         record_event("number.purchased", f"{incoming.phone_number} bought for job {job.id}",
-                     subject=number, api_key_id=job.api_key_id,
+                     subject=number, api_key_id=job.api_key_id, admin_user_id=job.admin_user_id,
                      data={"job_id": job.id, "sid": incoming.sid})
         db.session.commit()
         return incoming

@@ -64,10 +64,11 @@ class Provisioned:
 
 
 def provision(body: dict[str, Any], *, idempotency_key: str | None = None,
-              wait: int | None = None, api_key_id: int | None = None) -> Provisioned:
+              wait: int | None = None, api_key_id: int | None = None,
+              admin_user_id: int | None = None) -> Provisioned:
     """Submit a provision request (or find the one this key already made), then wait up to
     `wait` seconds (capped at MAX_WAIT_S) for its job to end."""
-    submission = submit_provision(body, idempotency_key, api_key_id)
+    submission = submit_provision(body, idempotency_key, api_key_id, admin_user_id)
     job, waited = submission.job, None
     if wait is not None:
         waited = min(wait, MAX_WAIT_S)
@@ -81,7 +82,8 @@ def fingerprint(body: dict[str, Any]) -> str:
 
 
 def submit_provision(body: dict[str, Any], idempotency_key: str | None = None,
-                     api_key_id: int | None = None) -> Submission:
+                     api_key_id: int | None = None,
+                     admin_user_id: int | None = None) -> Submission:
     """Create the client and its job in one transaction and queue the job after commit.
 
     An Idempotency-Key belongs to the API key that sent it: the same key and body from the same
@@ -102,7 +104,8 @@ def submit_provision(body: dict[str, Any], idempotency_key: str | None = None,
     db.session.flush()
     job = ProvisioningJob(
         client_id=client.id, state=JobState.QUEUED, step=JobStep.QUEUED, tag=secrets.token_hex(4),
-        api_key_id=api_key_id, idempotency_key=idempotency_key, request_fingerprint=digest,
+        api_key_id=api_key_id, admin_user_id=admin_user_id, idempotency_key=idempotency_key,
+        request_fingerprint=digest,
         request=dict(body),
     )
     db.session.add(job)
@@ -205,7 +208,7 @@ def wait_for_jobs(job_ids: Collection[str], seconds: float,
         time.sleep(0.5)
 
 
-def retry_job(job_id: str) -> ProvisioningJob:
+def retry_job(job_id: str, admin_user_id: int | None = None) -> ProvisioningJob:
     """A new job for a failed job's client, with the same request; the failed job stays as it
     ended (a failed job never runs again: failing it released its number and told the embedding
     product). It cannot buy twice: refused unless the job failed, its client still exists and
@@ -236,7 +239,8 @@ def retry_job(job_id: str) -> ProvisioningJob:
     request = {name: value for name, value in job.request.items() if not name.startswith("_")}
     retry = ProvisioningJob(
         id=new_job_id(), client_id=client.id, state=JobState.QUEUED, step=JobStep.QUEUED,
-        tag=secrets.token_hex(4), request_fingerprint=fingerprint(request), request=request)
+        tag=secrets.token_hex(4), request_fingerprint=fingerprint(request), request=request,
+        admin_user_id=admin_user_id)
     db.session.add(retry)
     if bought is not None:
         client.rachel_enabled = True  # as the request had it, before its number was released
