@@ -18,7 +18,7 @@ log = logging.getLogger("ringly")
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: config, extensions, Celery, Twilio gateway, blueprints, errors."""
     import ringly.models  # noqa: F401  (the whole schema, for Alembic)
-    from ringly import errors, health, logs, metrics, telephony, text
+    from ringly import console, errors, health, logs, metrics, telephony, text
     from ringly.admin import auth, cli, limits
     from ringly.config import describe_mode, describe_sources, load_config, load_env_file
     from ringly.db import RowIdConverter, check_connections_on_checkout, db, migrate
@@ -57,7 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         api.register_blueprint(blueprint)
     # auth before limits: requests are counted per API key, once the key is known.
     for module in (health, auth, limits, text, errors, cli, voice_views, messaging_views,
-                   provisioning_cli, clients_cli, jobs_cli):
+                   provisioning_cli, clients_cli, jobs_cli, console):
         module.init_app(app)
     init_docs_assets(app)
     log.info(describe_mode(app.config))

@@ -103,7 +103,7 @@ def problem_response(
     return response
 
 
-def _status_for(error: RinglyError) -> int:
+def status_for(error: RinglyError) -> int:
     for cls in type(error).__mro__:
         if cls in STATUS_BY_ERROR:
             return STATUS_BY_ERROR[cls]
@@ -114,7 +114,7 @@ def handle_ringly_error(error: RinglyError) -> Response:
     members = dict(error.extra)
     if isinstance(error, InvalidInput) and error.errors:
         members["errors"] = error.errors
-    status = _status_for(error)
+    status = status_for(error)
     response = problem_response(status, error.title, error.detail, error.kind, **members)
     retry_after = error.extra.get("retry_after")
     if retry_after is not None:

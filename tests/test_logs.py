@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from celery.signals import after_setup_logger
 
 from ringly import create_app, logs
+from ringly.clients.models import Client
 from ringly.config import ConfigurationError, load_config
 from ringly.db import db
 from ringly.messaging import outbound
@@ -22,7 +23,6 @@ from ringly.messaging.models import Message
 from ringly.provisioning import saga
 from ringly.provisioning.candidates import forget_pools
 from tests.support.web import WebProcess
-from ringly.clients.models import Client
 from tests.voice.conftest import CLIENT_NUMBER, EVERY_DAY, Phone, make_client
 
 CALLER = "+13125550142"

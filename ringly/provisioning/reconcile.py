@@ -73,6 +73,8 @@ class ReconciliationPlan:
     actions: list[PlannedAction] = field(default_factory=list)
     messaging_service: str | None = None
     notes: list[str] = field(default_factory=list)
+    # Every number Twilio listed, as listed (the console shows each with its flags).
+    seen: list[IncomingNumber] = field(default_factory=list, repr=False)
 
     @property
     def webhook_base(self) -> str:
@@ -116,6 +118,7 @@ def plan_reconciliation() -> ReconciliationPlan:
     seen: set[str] = set()
     for incoming in get_gateway().iter_numbers(page_size=100):
         seen.add(incoming.sid)
+        plan.seen.append(incoming)
         plan.numbers_at_twilio += 1
         planned = _plan_number(incoming, plan.webhooks)
         if not any(action.kind != CLEAR_MISSING for action in planned):

@@ -244,6 +244,13 @@ class AudioLibrary:
     def breaker_open(self) -> bool:
         return self.breaker.is_open()
 
+    def breaker_state(self) -> str:
+        """`off` (no ElevenLabs key: every line is Polly), `open` (renders failed: Polly for
+        now) or `closed` (ElevenLabs in use), for the operator's console."""
+        if not self.enabled:
+            return "off"
+        return "open" if self.breaker.is_open() else "closed"
+
     def record_success(self) -> None:
         self.breaker.record_success()
 
