@@ -102,6 +102,38 @@ class ClosedDateRangeSchema(Schema):
         return {"from": data["from"], "to": data.get("to") or data["from"]}
 
 
+_A_DAY = _iso_date("day")
+_ONE_DAY = {"type": "string", "pattern": ISO_DATE, "format": "date",
+            "description": "one local date, `YYYY-MM-DD`: the range of that day alone"}
+_DATE_RANGE = {
+    "type": "object", "additionalProperties": False, "required": ["from"],
+    "properties": {end: {"type": "string", "pattern": ISO_DATE, "format": "date"}
+                   for end in ("from", "to")},
+    "description": "`from` through `to`, both included (`to` may be left out for one day)",
+}
+
+
+class ClosedDay(fields.Field):
+    """One entry of `closed_dates`: a day ("2026-12-25") or a range ({"from", "to"}). Either is
+    stored, and shown, as the range {"from", "to"} (a day as a range of one day)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(metadata={"oneOf": [_ONE_DAY, _DATE_RANGE]}, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict:
+        if isinstance(value, str):
+            _A_DAY.deserialize(value)  # the checks of a range's ends (a 422 naming the entry)
+            return {"from": value, "to": value}
+        if isinstance(value, dict):
+            return ClosedDateRangeSchema().load(value)
+        raise ValidationError("a date as YYYY-MM-DD, or a range {\"from\", \"to\"}")
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if value is None:
+            return None
+        return {"from": value["from"], "to": value.get("to") or value["from"]}
+
+
 def booking_rule(name: str, description: str) -> fields.Integer:
     """A booking rule in minutes or days, within BOOKING_RULE_BOUNDS (the document's minimum
     and maximum), else 422 naming it."""
@@ -155,12 +187,13 @@ class ClientSchema(Schema):
     max_per_slot = booking_rule(
         "max_per_slot", "how many appointments may start at the same time")
     closed_dates = fields.List(
-        fields.Nested(ClosedDateRangeSchema), validate=validate.Length(max=MAX_CLOSED_RANGES),
-        metadata={"description": "local dates no slot is offered or booked on, as ranges "
-                                 "`{\"from\": \"2026-12-24\", \"to\": \"2026-12-26\"}` (both "
-                                 "included; `to` may be left out for one day), at most "
-                                 f"{MAX_CLOSED_RANGES}. A change replaces the whole list; `[]` "
-                                 "clears it."})
+        ClosedDay(), validate=validate.Length(max=MAX_CLOSED_RANGES),
+        metadata={"description": "local dates no slot is offered or booked on, each a day "
+                                 "`\"2026-12-25\"` or a range `{\"from\": \"2026-12-24\", \"to\": "
+                                 "\"2026-12-26\"}` (both included; `to` may be left out for one "
+                                 f"day), at most {MAX_CLOSED_RANGES}. Answers show each as a "
+                                 "range (a day: `from` and `to` the same). A change replaces the "
+                                 "whole list; `[]` clears it."})
 
 
 CLIENT_FILTERS = ("active", "rachel_enabled", "user_id", "q", "has_number")

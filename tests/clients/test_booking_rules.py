@@ -71,7 +71,12 @@ def test_each_rule_is_bounded_and_a_422_names_it(client, api_headers, shop_id, n
     ([{"from": "24/12/2026"}], {"0": {"from": None}}),
     ([{"to": "2026-12-24"}], {"0": {"from": None}}),
     ([{"from": "2026-12-24", "reason": "Christmas"}], {"0": {"reason": None}}),
-    (["2026-12-24"], {"0": None}),
+    (["2026-02-30"], {"0": None}),  # a day alone is checked as a range's ends are
+    (["24/12/2026"], {"0": None}),
+    (["2026-12-24T10:00:00"], {"0": None}),
+    ([20261224], {"0": None}),
+    ([["2026-12-24", "2026-12-26"]], {"0": None}),
+    (["2026-12-24", {"from": "2026-12-26", "to": "2026-12-25"}], {"1": {"to": None}}),
     ("2026-12-24/2026-12-26", None),
     ([{"from": "2027-01-01"}] * 101, None),
 ])
@@ -91,6 +96,33 @@ def test_closed_dates_are_checked_strictly(client, api_headers, shop_id, closed,
     assert shop.closed_dates == [] and shop.max_per_slot == 1  # nothing of it was stored
 
 
+def test_a_closed_day_may_be_given_as_a_plain_date_and_is_shown_as_a_range(
+        client, api_headers, shop_id):
+    closed = ["2026-12-25", {"from": "2026-12-31", "to": "2027-01-01"}, {"from": "2027-01-06"}]
+    response = client.patch(f"/api/clients/{shop_id}", headers=api_headers,
+                            json={"closed_dates": closed})
+    assert response.status_code == 200, response.get_json()
+    expected = [{"from": "2026-12-25", "to": "2026-12-25"},
+                {"from": "2026-12-31", "to": "2027-01-01"},
+                {"from": "2027-01-06", "to": "2027-01-06"}]
+    assert response.get_json()["closed_dates"] == expected
+    assert client.get(f"/api/clients/{shop_id}",
+                      headers=api_headers).get_json()["closed_dates"] == expected
+    db.session.expire_all()
+    assert db.session.get(Client, shop_id).closed_dates == expected
+
+
+def test_the_document_says_a_closed_day_is_a_date_or_a_range(client):
+    document = client.get("/api/openapi.json").get_json()
+    items = document["components"]["schemas"]["Client"]["properties"]["closed_dates"]["items"]
+    day, span = items["oneOf"]
+    assert (day["type"], day["format"], day["pattern"]) == ("string", "date",
+                                                            r"^\d{4}-\d{2}-\d{2}$")
+    assert span["type"] == "object" and span["required"] == ["from"]
+    assert set(span["properties"]) == {"from", "to"} and span["additionalProperties"] is False
+    assert span["properties"]["from"]["format"] == "date"
+
+
 def test_the_document_states_each_rules_bounds(client):
     document = client.get("/api/openapi.json").get_json()
     properties = document["components"]["schemas"]["Client"]["properties"]
@@ -98,6 +130,3 @@ def test_the_document_states_each_rules_bounds(client):
         "slot_minutes": (5, 480), "buffer_minutes": (0, 240), "min_notice_minutes": (0, 43200),
         "horizon_days": (1, 730), "max_per_slot": (1, 50)}
     assert properties["closed_dates"]["maxItems"] == 100
-    closed_range = document["components"]["schemas"]["ClosedDateRange"]
-    assert closed_range["required"] == ["from"] and closed_range["additionalProperties"] is False
-    assert closed_range["properties"]["from"]["format"] == "date"
