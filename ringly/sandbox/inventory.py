@@ -98,6 +98,18 @@ LOCALITIES: dict[str, tuple[str, str, float, float, str]] = {
     "520": ("Tucson", "85701", 32.2226, -110.9747, "668"),
     "907": ("Anchorage", "99501", 61.2181, -149.9003, "832"),
     "808": ("Honolulu", "96813", 21.3069, -157.8583, "834"),
+    # Appended (the catalogue lists codes in this order): a code whose rate centers lie in two
+    # zones, its numbers shared with MORE_LOCALITIES' below.
+    "850": ("Pensacola", "32501", 30.4213, -87.2169, "448"),
+}
+
+# Area codes with several localities (rate centers), as a code spanning two time zones has:
+# LOCALITIES' entry first, then these; number i of the code's sequence is in locality
+# i mod (their count). 850: Pensacola and Panama City keep Central time, Tallahassee Eastern.
+# A code not here has one locality, and its numbers are what they were.
+MORE_LOCALITIES: dict[str, tuple[tuple[str, str, float, float, str], ...]] = {
+    "850": (("Tallahassee", "32301", 30.4383, -84.2807, "953"),
+            ("Panama City", "32401", 30.1588, -85.6602, "450")),
 }
 
 _KEYPAD = {
@@ -162,13 +174,15 @@ def numbers_for_area_code(area_code: str, number_type: str = "local") -> tuple[C
     """Every number (bought or not) of ``area_code`` for ``local`` or ``mobile``."""
     if area_code in EMPTY_AREA_CODES or area_code not in LOCALITIES:
         return ()
-    locality, first_zip, lat, lon, lata = LOCALITIES[area_code]
+    localities = (LOCALITIES[area_code], *MORE_LOCALITIES.get(area_code, ()))
     mobile = number_type == "mobile"
     count = MOBILE_NUMBERS_PER_AREA_CODE if mobile else NUMBERS_PER_AREA_CODE
     # Disjoint exchange ranges keep local and mobile numbers from colliding.
     exchanges = range(700, 990) if mobile else range(200, 700)
     numbers = []
     for index, line in enumerate(_unique_lines(f"{number_type}-{area_code}", count, exchanges)):
+        locality, first_zip, lat, lon, lata = localities[index % len(localities)]
+        nth = index // len(localities)  # its place among its locality's numbers
         sms = mobile or index % 6 != 5  # every sixth local number is voice-only
         numbers.append(
             CatalogNumber(
@@ -177,9 +191,9 @@ def numbers_for_area_code(area_code: str, number_type: str = "local") -> tuple[C
                 area_code=area_code,
                 locality=locality,
                 region=AREA_CODE_STATES[area_code],
-                postal_code=f"{int(first_zip) + index % 3:05d}",
-                latitude=f"{lat + (index % 7) * 0.003:.6f}",
-                longitude=f"{lon - (index % 5) * 0.003:.6f}",
+                postal_code=f"{int(first_zip) + nth % 3:05d}",
+                latitude=f"{lat + (nth % 7) * 0.003:.6f}",
+                longitude=f"{lon - (nth % 5) * 0.003:.6f}",
                 rate_center=locality.upper().replace(" ", "")[:10],
                 lata=lata,
                 voice=True,

@@ -98,6 +98,42 @@ def test_an_exact_number_purchase_records_its_locality_region_and_zone(prov, cli
     assert settings(client, api_headers, client_id)["timezone"] == "America/Denver"
 
 
+@pytest.mark.parametrize(("locality", "expected"), [
+    ("Pensacola", "America/Chicago"), ("Tallahassee", "America/New_York"),
+    ("Panama City", "America/Chicago"),
+])
+def test_in_an_area_code_spanning_two_zones_the_numbers_rate_center_decides(
+        prov, client, api_headers, locality, expected):
+    """850 is Central in Pensacola and Panama City, Eastern in Tallahassee: a number bought
+    by exact `phoneNumber` takes its locality's zone, from the search answer's locality."""
+    from ringly.telephony import get_gateway
+
+    found = get_gateway().search_available(area_code="850", locality=locality, limit=5)
+    assert found and {number.locality for number in found} == {locality}
+    wanted = found[1].phone_number
+    client_id = provision(client, api_headers, phoneNumber=wanted)
+    number = db.session.scalar(sa.select(PhoneNumber).where(PhoneNumber.phone_number == wanted))
+    assert (number.locality, number.region) == (locality, "FL")
+    answer = settings(client, api_headers, client_id)
+    assert (answer["ringlypro_number"], answer["timezone"], answer["timezone_source"]) == (
+        wanted, expected, "number")
+
+
+def test_a_provision_by_area_code_850_takes_the_zone_of_the_number_it_bought(
+        prov, client, api_headers):
+    zones = {"Pensacola": "America/Chicago", "Panama City": "America/Chicago",
+             "Tallahassee": "America/New_York"}
+    seen = set()
+    for _ in range(3):  # the first three numbers for sale: one in each locality
+        client_id = provision(client, api_headers, areaCode="850")
+        answer = settings(client, api_headers, client_id)
+        number = db.session.scalar(sa.select(PhoneNumber).where(
+            PhoneNumber.phone_number == answer["ringlypro_number"]))
+        assert answer["timezone"] == zones[number.locality], number.locality
+        seen.add(number.locality)
+    assert seen == set(zones)
+
+
 def _as_before_this_release(*client_ids: int) -> None:
     """What every client without a zone had before numbers gave zones: New York, by default."""
     db.session.execute(sa.update(Client).where(Client.id.in_(client_ids))
