@@ -21,6 +21,7 @@ from ringly.booking.slots import (
     client_zone,
     nearest_free,
     rules,
+    to_local,
 )
 from ringly.booking.understanding import resolve, understand
 from ringly.clients.models import Client
@@ -187,9 +188,15 @@ def cancel(appointment: Appointment) -> None:
 
 
 def appointment_event(appointment: Appointment, **extra: Any) -> dict[str, Any]:
-    """An appointment as its events carry it (appointment.booked, .changed and .cancelled)."""
+    """An appointment as its events carry it (appointment.booked, .changed and .cancelled):
+    `starts_at` in UTC as every time of an event, and as the appointment answers do, the same
+    start in the client's zone with its offset (`starts_at_local`, text: an event's moments are
+    otherwise written in UTC) and that zone (`timezone`)."""
+    client = appointment.client
     return {"appointment_id": appointment.id, "client_id": appointment.client_id,
-            "starts_at": appointment.starts_at, "ends_at": appointment.ends_at,
+            "starts_at": appointment.starts_at,
+            "starts_at_local": to_local(client, appointment.starts_at).isoformat(),
+            "timezone": client_zone(client).key, "ends_at": appointment.ends_at,
             "customer_name": appointment.customer_name,
             "customer_phone": appointment.customer_phone,
             "confirmation_code": appointment.confirmation_code,

@@ -142,6 +142,10 @@ def test_booking_a_slot_emits_appointment_booked(app, sandbox):
         assert event.data["appointment_id"] == appointment.id
         assert event.data["confirmation_code"] == appointment.confirmation_code
         assert datetime.fromisoformat(event.data["starts_at"]) == appointment.starts_at
+        # The start in the client's zone, with its offset, as the appointment answers give it.
+        assert event.data["timezone"] == "America/Chicago"
+        assert event.data["starts_at_local"] == _tomorrow_at(11).isoformat()
+        assert event.data["starts_at_local"][11:19] == "11:00:00"
         # A replayed confirmation on the same call books nothing new and emits nothing new.
         booking.book_slot(customer, call_sid="CA" + "c" * 32, name="Ann Lee",
                           phone="+13125550142", starts_at=_tomorrow_at(11), language="en",
@@ -159,6 +163,10 @@ def test_cancelling_by_text_emits_appointment_cancelled(app, client):
         [event] = recorded("appointment.cancelled")
         assert event.client_id == client_id and event.data["appointment_id"] == appointment_id
         assert event.data["status"] == "cancelled" and event.data["cancelled_at"]
+        assert event.data["timezone"] == "America/Chicago"
+        assert datetime.fromisoformat(event.data["starts_at_local"]) == datetime.fromisoformat(
+            event.data["starts_at"])
+        assert event.data["starts_at_local"][19:] in ("-06:00", "-05:00")
         db.session.remove()
 
 
@@ -180,6 +188,8 @@ def test_a_move_by_phone_is_one_appointment_changed_event(app, sandbox):
         assert changed.data["previous_appointment_id"] == first.id
         assert datetime.fromisoformat(changed.data["previous_starts_at"]) == _tomorrow_at(11)
         assert datetime.fromisoformat(changed.data["starts_at"]) == _tomorrow_at(14)
+        assert (changed.data["starts_at_local"], changed.data["timezone"]) == (
+            _tomorrow_at(14).isoformat(), "America/Chicago")
         db.session.remove()
 
 
@@ -195,4 +205,6 @@ def test_a_cancellation_by_phone_emits_appointment_cancelled(app, sandbox):
         db.session.commit()
         [event] = recorded("appointment.cancelled")
         assert event.data["appointment_id"] == appointment.id
+        assert (event.data["starts_at_local"], event.data["timezone"]) == (
+            _tomorrow_at(11).isoformat(), "America/Chicago")
         db.session.remove()
