@@ -57,4 +57,9 @@ beat_schedule = {
         "task": tasks.EXPIRE_EVENTS,
         "schedule": timedelta(hours=1),
     },
+    # Console sign-ins that have ended (ADMIN_SESSION_HOURS): refused anyway, deleted here.
+    "expire-admin-sessions": {
+        "task": tasks.EXPIRE_ADMIN_SESSIONS,
+        "schedule": timedelta(hours=1),
+    },
 }

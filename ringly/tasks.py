@@ -25,5 +25,7 @@ DELIVER_EVENTS = "ringly.events.deliver"
 SWEEP_EVENT_DELIVERIES = "ringly.events.sweep_deliveries"
 EXPIRE_EVENTS = "ringly.events.expire"
 
+EXPIRE_ADMIN_SESSIONS = "ringly.admin.expire_sessions"
+
 ALL = frozenset(value for name, value in dict(globals()).items()
                 if name.isupper() and isinstance(value, str))
