@@ -48,6 +48,24 @@ def development_key(env: dict[str, str], instance: Path) -> str:
     return raw_key
 
 
+DEV_ADMIN_EMAIL = "dev@ringly.local"
+
+
+def development_admin(env: dict[str, str], instance: Path) -> tuple[str, str]:
+    """One development sign-in for the console, kept in instance/ like the API key."""
+    password_file = instance / "dev-admin-password"
+    if not password_file.exists():
+        password_file.write_text(secrets.token_urlsafe(18) + "\n")
+        password_file.chmod(0o600)
+    password = password_file.read_text().strip()
+    completed = subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", "admin", "ensure", DEV_ADMIN_EMAIL], cwd=ROOT,
+        env=env, input=password + "\n", capture_output=True, text=True)
+    if completed.returncode != 0:
+        sys.exit(f"flask admin ensure failed:\n{completed.stdout}{completed.stderr}")
+    return DEV_ADMIN_EMAIL, password
+
+
 # The SQLite broker creates its queue row on first use; web and worker doing so at the same
 # moment made one of them fail (UNIQUE constraint on kombu_queue.name) and a job waited for
 # the stale-job sweep. Declaring the queue once, before either starts, removes the race.
@@ -133,6 +151,7 @@ def main() -> None:
 
     run_once([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], env)
     raw_key = development_key(env, instance)
+    admin_email, admin_password = development_admin(env, instance)
     run_once([sys.executable, "-c", DECLARE_QUEUE], env)
 
     commands: dict[str, list[str]] = {}
@@ -167,6 +186,7 @@ def main() -> None:
             f"  Readiness:    {web_url}/readyz   (metrics: {web_url}/metrics)\n"
             + (f"  Sandbox:      {sandbox_url}/sandbox/numbers\n" if embedded_twilio else "")
             + f"  Dev API key:  {raw_key}\n"
+            f"  Console:      {web_url}/admin   (sign in as {admin_email} / {admin_password})\n"
             f"  Try:          curl -H 'Authorization: Bearer {raw_key}' {web_url}/api/me\n"
             "Press Ctrl-C to stop.\n",
             flush=True,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -58,6 +59,16 @@ def test_make_run_serves_the_embedded_default_and_stops_every_process(tmp_path):
         assert "sandbox mode" in output
         key = (tmp_path / "instance" / "dev-api-key").read_text().strip()
         assert key in output
+        # The console's development sign-in, printed like the key, works.
+        email, password = re.search(r"sign in as (\S+) / (\S+)\)", output).groups()
+        console = requests.Session()
+        form = console.get(f"{web}/admin/sign-in", timeout=10).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        signed_in = console.post(f"{web}/admin/sign-in", timeout=10, data={
+            "email": email, "password": password, "csrf_token": token})
+        assert signed_in.status_code == 200 and "Dashboard" in signed_in.text
+        # On the embedded default (plain http on loopback) the cookie is not Secure-only.
+        assert "Secure" not in signed_in.history[0].headers["Set-Cookie"]
 
         assert requests.get(f"{web}/readyz", timeout=10).status_code == 200
         # One SECRET_KEY for every process (it signs paging cursors): each gunicorn worker drew
