@@ -41,3 +41,11 @@ def test_shared_modules_import_no_domain_package():
     # The composition root, the schema aggregate, health and the docs page may import domains.
     assert set(contract["source_modules"]) == modules - {
         "ringly.models", "ringly.health", "ringly.docs_assets"}
+
+
+def test_the_composition_root_is_kept_from_the_tools_too():
+    # `ringly/__init__.py` is no package listed above (listing `ringly` would take in the
+    # sandbox itself): a contract of its own holds it, as the module alone.
+    contract = CONTRACTS["root-stays-out-of-tools"]
+    assert contract["source_modules"] == ["ringly"] and contract["as_packages"] is False
+    assert set(contract["forbidden_modules"]) == {"ringly.sandbox", "worker", "tests", "bench"}
