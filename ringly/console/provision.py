@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, g, jsonify, redirect, request, url_for
 from marshmallow import ValidationError
 
-from ringly.console import settings_form
+from ringly.console import formatting, settings_form
 from ringly.console.blueprint import bp, page
 from ringly.errors import RinglyError
 from ringly.provisioning import client_numbers, presenters
@@ -83,7 +83,15 @@ def provision_client() -> Response:
 
 
 def _job_view(job_id: str) -> dict[str, Any]:
-    return JobSchema().dump(presenters.job_resource(*provisioning.job_with_number(job_id)))
+    """The job as the API answers it, plus its times as the console shows them (in the
+    client's zone)."""
+    job, number = provisioning.job_with_number(job_id)
+    view = JobSchema().dump(presenters.job_resource(job, number))
+    zone = job.client.timezone if job.client is not None else None
+    view["created_at_local"] = formatting.local(job.created_at, zone)
+    view["finished_at_local"] = formatting.local(job.finished_at, zone) \
+        if job.finished_at else None
+    return view
 
 
 @bp.get("/jobs/<job_id>")

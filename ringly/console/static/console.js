@@ -35,7 +35,7 @@
     text(field("step"), job.step || "");
     text(field("attempts"), job.attempts);
     text(field("chosen_number"), job.chosen_number);
-    text(field("finished_at"), job.finished_at);
+    text(field("finished_at_local"), job.finished_at_local);
     root.dataset.state = job.status;
     var outcome = field("outcome");
     var clientLink = job.client_id ? { href: "/admin/clients/" + job.client_id, label: "Open the client" } : null;
