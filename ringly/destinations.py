@@ -50,7 +50,8 @@ def allowed_countries(home_country: str | None) -> frozenset[str]:
 
 def check_destination(number: str | None, countries: Collection[str]) -> Refusal | None:
     """None when `number` (E.164) may be texted or dialled, else the reason it may not."""
-    if not number or not number.startswith("+") or not number[1:].isdigit():
+    digits = (number or "")[1:]
+    if not number or not number.startswith("+") or not (digits.isascii() and digits.isdigit()):
         # Short codes ("12345"), alphanumeric senders ("ACME"), SIP and channel addresses.
         return Refusal("not_a_phone_number",
                        "not an E.164 phone number (a short code, a name or another address)")

@@ -24,8 +24,10 @@ from ringly.db import MAX_ROW_ID
 from ringly.paging import PageArgsSchema
 from ringly.text import PLAIN_TEXT
 
-E164 = r"^\+[1-9]\d{6,14}$"
-HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+# ASCII digits only: Python's \d also takes other scripts' digits ("１", "٥"), which
+# no phone network or Twilio route reads, and the document's (ECMA) \d means 0-9 alone.
+E164 = r"^\+[1-9][0-9]{6,14}$"
+HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 # IANA zone names, as the document's enum lists them; "localtime" names the host's own zone and
 # "Factory" no place, so neither is a business's zone.
 TIME_ZONES = tuple(sorted(available_timezones() - {"localtime", "Factory"}))
@@ -67,7 +69,7 @@ class BusinessHoursSchema(Schema):
                 raise ValidationError("each span opens before it closes", field_name=day)
 
 
-ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
 def _real_date(value: str) -> None:

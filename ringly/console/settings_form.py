@@ -19,7 +19,7 @@ RULE_LABELS = {"slot_minutes": "Appointment length (minutes)",
                "min_notice_minutes": "Minimum notice (minutes)",
                "horizon_days": "Bookable up to (days ahead)",
                "max_per_slot": "Appointments at the same time"}
-_SPAN = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})\s*$")
+_SPAN = re.compile(r"^\s*([0-9]{1,2}:[0-9]{2})\s*[-–]\s*([0-9]{1,2}:[0-9]{2})\s*$")
 _RANGE = re.compile(r"^\s*(\S+)\s*(?:(?:to|–|\.\.|-{1,2}>?)\s*(\S+))?\s*$")
 
 
@@ -72,7 +72,7 @@ def read_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     raw["business_hours"] = hours
     for rule in RULES:
         text = form.get(rule, "").strip()
-        if not re.fullmatch(r"\d{1,6}", text):
+        if not re.fullmatch(r"[0-9]{1,6}", text):
             low, high = BOOKING_RULE_BOUNDS[rule]
             errors[rule] = f"A whole number from {low} to {high}."
         else:

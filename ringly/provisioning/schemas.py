@@ -45,7 +45,7 @@ class ProvisionRequestSchema(Schema):
                                   metadata=PLAIN_TEXT)
     email = fields.Email(required=True, validate=validate.Length(max=254))
     user_id = fields.String(validate=validate.Length(max=64), allow_none=True, metadata=PLAIN_TEXT)
-    areaCode = fields.String(validate=validate.Regexp(r"^\d{3}$", error="must be 3 digits"))
+    areaCode = fields.String(validate=validate.Regexp(r"^[0-9]{3}$", error="must be 3 digits"))
     tollFree = JsonBoolean(load_default=False)
     custom_greeting = fields.String(validate=validate.Length(max=1000), allow_none=True,
                                     metadata=PLAIN_TEXT)
@@ -168,7 +168,7 @@ class ProvisionFinishedSchema(ProvisionResultSchema):
 
 
 class SearchNumbersSchema(Schema):
-    areaCode = fields.String(validate=validate.Regexp(r"^\d{3}$", error="must be 3 digits"))
+    areaCode = fields.String(validate=validate.Regexp(r"^[0-9]{3}$", error="must be 3 digits"))
     country = fields.String(load_default="US", validate=validate.Regexp(r"^[A-Z]{2}$"))
     tollFree = JsonBoolean(load_default=False)
     limit = JsonInteger(load_default=10, validate=validate.Range(min=1, max=30))

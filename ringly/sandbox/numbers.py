@@ -23,7 +23,7 @@ from ringly.sandbox.rest import (
 from ringly.sandbox.state import area_code_candidates
 
 SEARCH_KINDS = {"Local": "local", "TollFree": "toll-free", "Mobile": "mobile"}
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 # Twilio's magic purchase numbers (test credentials): unavailable and invalid.
 MAGIC_UNAVAILABLE = "+15005550000"
 MAGIC_INVALID = "+15005550001"

@@ -61,3 +61,30 @@ def test_allowed_countries_setting_admits_a_forwarding_number_abroad(app, client
                            json={"forwarding_number": "+448712345678"})
     assert premium.status_code == 422 and premium.get_json()["reason"] == \
         "number_type_not_allowed"
+
+
+@pytest.mark.parametrize("number", ["+1415555267\uff11", "+1\u0664155550123", "+1415555\u09e8670"])
+def test_digits_of_other_scripts_are_no_phone_number(app, client, api_headers, number):
+    # Python's \d and isdigit() take "１" or "٤"; no phone network does, and the number would
+    # have been stored and dialled as given.
+    client_id = make_client(app, forwarding_number="+13125550123")
+    response = client.patch(f"/api/clients/{client_id}", headers=api_headers,
+                            json={"forwarding_number": number})
+    assert response.status_code == 422
+    assert _forwarding(app, client_id) == "+13125550123"
+
+
+@pytest.mark.parametrize("body", [{"areaCode": "41\u0665"}, {"phoneNumber": "+1415555\uff10100"}])
+def test_a_provision_with_digits_of_other_scripts_is_refused(app, client, api_headers, body):
+    response = client.post("/api/clients/provision", headers=api_headers, json={
+        "business_name": "Bella Salon", "email": "owner@bella.example", **body})
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+
+
+def test_the_destination_policy_refuses_digits_of_other_scripts(app):
+    from ringly.destinations import check_destination
+
+    with app.app_context():
+        assert check_destination("+1415555267\uff11", ["US"]).code == "not_a_phone_number"
+        assert check_destination("+14155552671", ["US"]) is None
