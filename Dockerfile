@@ -22,6 +22,7 @@ COPY ringly/*.py ringly/
 COPY ringly/admin/ ringly/admin/
 COPY ringly/booking/ ringly/booking/
 COPY ringly/clients/ ringly/clients/
+COPY ringly/console/ ringly/console/
 COPY ringly/events/ ringly/events/
 COPY ringly/messaging/ ringly/messaging/
 COPY ringly/provisioning/ ringly/provisioning/
