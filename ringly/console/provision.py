@@ -88,6 +88,7 @@ def _job_view(job_id: str) -> dict[str, Any]:
     job, number = provisioning.job_with_number(job_id)
     view = JobSchema().dump(presenters.job_resource(job, number))
     zone = job.client.timezone if job.client is not None else None
+    view["business_name"] = job.client.business_name if job.client is not None else None
     view["created_at_local"] = formatting.local(job.created_at, zone)
     view["finished_at_local"] = formatting.local(job.finished_at, zone) \
         if job.finished_at else None

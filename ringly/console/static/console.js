@@ -35,6 +35,8 @@
     text(field("step"), job.step || "");
     text(field("attempts"), job.attempts);
     text(field("chosen_number"), job.chosen_number);
+    // Both in the client's zone, which the job may just have set from the number it bought.
+    text(field("created_at_local"), job.created_at_local);
     text(field("finished_at_local"), job.finished_at_local);
     root.dataset.state = job.status;
     var outcome = field("outcome");
