@@ -136,8 +136,7 @@ def record_event(
         api_key_id = getattr(subject, "api_key_id", None)  # a job remembers who asked for it
     if admin_user_id is None and subject_type != "admin_users":
         admin_user_id = getattr(subject, "admin_user_id", None)  # asked for in the console
-    actor, acting_key_id = _actor()
-    acting_admin_id = _admin_id()
+    actor, acting_key_id, acting_admin_id = _actor()
     if api_key_id is not None and acting_key_id is None:
         acting_key = db.session.get(ApiKey, api_key_id)
         actor = f"{actor} for api key {acting_key.name if acting_key else api_key_id}"
@@ -163,30 +162,25 @@ def record_event(
     return event
 
 
-def _admin_id() -> int | None:
-    admin = g.get("admin_user") if has_app_context() else None
-    return admin.id if admin is not None else None
-
-
-def _actor() -> tuple[str, int | None]:
-    """Who is acting now: an API key in a request, an admin in the console, a `flask` CLI
-    command, a Celery task."""
+def _actor() -> tuple[str, int | None, int | None]:
+    """Who is acting now, with the API key's or the admin's id: an API key in a request, an
+    admin in the console, a `flask` CLI command, a Celery task."""
     api_key = g.get("api_key") if has_app_context() else None
     if api_key is not None:
-        return f"api key {api_key.name}", api_key.id
+        return f"api key {api_key.name}", api_key.id, None
     admin = g.get("admin_user") if has_app_context() else None
     if admin is not None:
-        return f"admin {admin.email}", None
+        return f"admin {admin.email}", None, admin.id
     if has_request_context():
         source = "api request" if request.path.startswith("/api") else "webhook"
-        return f"{source} {request.path}", None
+        return f"{source} {request.path}", None, None
     context = click.get_current_context(silent=True)
     if context is not None and context.find_object(ScriptInfo) is not None:
         # The path without the program's name ("flask keys create" -> "keys create").
-        return f"cli {' '.join(context.command_path.split()[1:])}", None
+        return f"cli {' '.join(context.command_path.split()[1:])}", None, None
     if current_task and getattr(current_task.request, "id", None):  # a proxy: falsy outside
-        return f"task {current_task.name}", None
-    return "system", None
+        return f"task {current_task.name}", None, None
+    return "system", None, None
 
 
 def list_audit_events(

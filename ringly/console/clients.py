@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 
 from ringly.booking.services import list_appointments
 from ringly.clients import services as client_services
-from ringly.clients.schemas import ClientListArgsSchema
+from ringly.clients.schemas import TIME_ZONES, ClientListArgsSchema
 from ringly.console import overview, settings_form
 from ringly.console.blueprint import bp, page
 from ringly.db import utcnow
@@ -63,7 +63,7 @@ def _client_page(client_id: int, values: dict[str, Any] | None = None,
         calls=calls, messages=list_messages(client_id, 20), usage=usage,
         cost=overview.month_cost(usage["period_start"], client_id),
         day_names=settings_form.DAY_NAMES, rules=settings_form.RULE_LABELS,
-        time_zones=settings_form.TIME_ZONE_CHOICES)
+        time_zones=TIME_ZONES)
 
 
 @bp.get("/clients/<int:client_id>")

@@ -14,6 +14,7 @@ from ringly.db import db, utcnow
 from ringly.errors import NotFound, RinglyError
 from ringly.provisioning import client_numbers
 from ringly.provisioning.lifecycle import number_by_sid
+from ringly.provisioning.models import PhoneNumber
 from ringly.provisioning.overview import number_overview
 from ringly.telephony import TelephonyError
 from ringly.voice.models import Call
@@ -32,20 +33,20 @@ def numbers() -> Response:
                 notice=NOTICES.get(request.args.get("notice", "")))
 
 
-def _owner_of(sid: str) -> int:
-    """The client whose number this is: only a client's number is repaired or released here
+def _owned(sid: str) -> PhoneNumber:
+    """The number, if it is a client's: only a client's number is repaired or released here
     (orphans and untracked numbers are reconciliation's to settle)."""
     number = number_by_sid(sid)
     if number is None or number.client_id is None or \
             get_client(number.client_id).twilio_number_sid != sid:
         raise NotFound(f"{sid} is not a client's number")
-    return number.client_id
+    return number
 
 
 @bp.post("/numbers/<sid>/repair")
 def repair_webhooks(sid: str) -> Response:
     try:
-        client_numbers.update_client_webhooks(_owner_of(sid))  # PUT .../number/webhooks
+        client_numbers.update_client_webhooks(_owned(sid).client_id)  # PUT .../webhooks
     except RinglyError as error:
         return page("error.html", status=409, title="Not repaired", detail=error.detail)
     return redirect(request.form.get("back") if request.form.get("back", "").startswith(
@@ -54,9 +55,8 @@ def repair_webhooks(sid: str) -> Response:
 
 @bp.get("/numbers/<sid>/release")
 def confirm_release(sid: str) -> Response:
-    client_id = _owner_of(sid)
-    number = number_by_sid(sid)
-    now = utcnow()
+    number = _owned(sid)
+    client_id, now = number.client_id, utcnow()
     upcoming = db.session.scalar(sa.select(sa.func.count()).select_from(Appointment).where(
         Appointment.client_id == client_id, Appointment.status == "booked",
         Appointment.starts_at >= now)) or 0
@@ -69,8 +69,8 @@ def confirm_release(sid: str) -> Response:
 
 @bp.post("/numbers/<sid>/release")
 def release_number(sid: str) -> Response:
-    client_id = _owner_of(sid)
-    number = number_by_sid(sid)
+    number = _owned(sid)
+    client_id = number.client_id
     if request.form.get("confirm_number", "").strip() != number.phone_number:
         return page("release.html", status=422, number=number, client=get_client(client_id),
                     upcoming=None, recent_calls=None,

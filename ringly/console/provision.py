@@ -8,14 +8,13 @@ from typing import Any
 from flask import Response, g, jsonify, redirect, request, url_for
 from marshmallow import ValidationError
 
+from ringly.clients.schemas import TIME_ZONES
 from ringly.console import formatting, settings_form
 from ringly.console.blueprint import bp, page
 from ringly.errors import RinglyError
 from ringly.provisioning import client_numbers, presenters
 from ringly.provisioning import services as provisioning
 from ringly.provisioning.schemas import JobSchema, ProvisionRequestSchema, SearchNumbersSchema
-
-TIME_ZONES = settings_form.TIME_ZONE_CHOICES
 
 
 def _search_body(args: dict[str, str]) -> dict[str, Any]:

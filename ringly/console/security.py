@@ -69,6 +69,8 @@ def safe_next(target: str | None) -> str:
 
 def load_admin() -> Response | None:
     """The console's before_request: who is signed in; sign-in required; CSRF on every POST."""
+    if request.endpoint == "console.static":
+        return None  # the stylesheet and the script: no session to look up
     token = request.cookies.get(SESSION_COOKIE)
     admin = users.session_admin(token)
     g.admin_user, g.console_token = admin, token if admin is not None else None
@@ -91,9 +93,8 @@ def forget_admin(error: BaseException | None = None) -> None:
 
 
 def refusal(status: int, title: str, detail: str) -> Response:
-    response = Response(render_template("console/error.html", title=title, detail=detail),
-                        status=status)
-    return response
+    return Response(render_template("console/error.html", title=title, detail=detail),
+                    status=status)
 
 
 def set_session_cookie(response: Response, token: str, expires_at: datetime) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from ringly.clients.models import BOOKING_RULE_BOUNDS, WEEKDAYS, Client
-from ringly.clients.schemas import TIME_ZONES, ClientSchema
+from ringly.clients.schemas import ClientSchema
 
 DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
              "fri": "Friday", "sat": "Saturday", "sun": "Sunday"}
@@ -128,5 +128,3 @@ def changed(client: Client, loaded: dict[str, Any]) -> dict[str, Any]:
     """Only the settings that differ from the client's, so the audit log names what changed."""
     return {name: value for name, value in loaded.items() if getattr(client, name) != value}
 
-
-TIME_ZONE_CHOICES = TIME_ZONES
